@@ -1,0 +1,47 @@
+# WaveStack: `make dev` runs the whole stack, `make test` runs the whole suite.
+# Both install what they need first (venv, pinned packages, Kafka jars, ffmpeg,
+# PostgreSQL) and stop what they started.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+WITH_STACK := bash deploy/scripts/with-stack.sh
+PYTEST_ARGS ?=
+CODE := schemas api streams clipper projections wavestack tests
+
+.PHONY: dev test bench lint install stack-install start stop clean
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed stack-install
+
+stack-install:
+	@bash deploy/scripts/stack.sh install
+
+dev: install
+	@$(WITH_STACK) $(BIN)/wavestack dev
+
+test: install lint
+	@$(WITH_STACK) $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy $(CODE)
+
+bench: install
+	@$(WITH_STACK) $(BIN)/python -m tests.bench
+
+start: install
+	@bash deploy/scripts/stack.sh start
+
+stop:
+	@bash deploy/scripts/stack.sh stop
+
+clean: stop
+	rm -rf .stack $(VENV)

@@ -1,0 +1,1 @@
+"""Kafka -> PostgreSQL projection workers, read-model migrations, rebuild and replay."""

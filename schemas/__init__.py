@@ -1,0 +1,1 @@
+"""Commands, events, the envelope and the topic catalog: pure models, no I/O."""

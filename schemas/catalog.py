@@ -1,0 +1,71 @@
+"""The topic catalog and the registry of every message type the log may carry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schemas import commands, events
+from schemas.base import Message
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Topic names under one prefix (``WAVESTACK_TOPIC_PREFIX``)."""
+
+    prefix: str = "wavestack"
+
+    @property
+    def commands(self) -> str:
+        return f"{self.prefix}.commands"
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}.events"
+
+    @property
+    def dlq(self) -> str:
+        return f"{self.prefix}.dlq"
+
+    def all(self) -> list[str]:
+        return [self.commands, self.events, self.dlq]
+
+
+# Partitions of the topics WaveStack creates. Keys are aggregate ids, so more
+# partitions only add parallelism; changing it later re-keys nothing we rely on,
+# but it does move aggregates between partitions (and Faust table shards).
+DEFAULT_PARTITIONS = 6
+
+COMMAND_TYPES: dict[str, type[Message]] = {
+    m.TYPE: m
+    for m in (
+        commands.EnqueueItem,
+        commands.CancelItem,
+        commands.RescheduleItem,
+        commands.CreateProject,
+        commands.RegisterAsset,
+        commands.RequestClip,
+    )
+}
+
+EVENT_TYPES: dict[str, type[Message]] = {
+    m.TYPE: m
+    for m in (
+        events.ItemEnqueued,
+        events.ItemCancelled,
+        events.ItemRescheduled,
+        events.ProjectCreated,
+        events.CommandOutcomeRecorded,
+    )
+}
+
+
+def register_command(model: type[Message]) -> type[Message]:
+    """Adds a command type to the catalog (used by the modules that define them)."""
+    COMMAND_TYPES[model.TYPE] = model
+    return model
+
+
+def register_event(model: type[Message]) -> type[Message]:
+    """Adds an event type to the catalog (used by the modules that define them)."""
+    EVENT_TYPES[model.TYPE] = model
+    return model

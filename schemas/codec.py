@@ -1,0 +1,106 @@
+"""Bytes on the log <-> envelopes and typed payloads, with upcasting on read."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from schemas.base import Message
+from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
+from schemas.envelope import Actor, Envelope
+from schemas.upcasting import upcast
+
+M = TypeVar("M", bound=Message)
+
+
+class DecodeError(ValueError):
+    """A message that cannot be understood; it belongs in the DLQ with this reason."""
+
+
+def encode(envelope: Envelope) -> bytes:
+    return envelope.model_dump_json().encode()
+
+
+def decode(raw: bytes | None) -> Envelope:
+    """Parses an envelope and upcasts its data to the current version of its type."""
+    if raw is None:
+        raise DecodeError("empty message (tombstone)")
+    try:
+        envelope = Envelope.model_validate_json(raw)
+    except ValidationError as exc:
+        raise DecodeError(f"invalid envelope: {_first_error(exc)}") from exc
+    model = COMMAND_TYPES.get(envelope.type) or EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise DecodeError(f"unknown message type {envelope.type!r}")
+    if envelope.version > model.VERSION:
+        raise DecodeError(
+            f"{envelope.type} v{envelope.version} is newer than this build knows (v{model.VERSION})"
+        )
+    if envelope.version < model.VERSION:
+        try:
+            data = upcast(envelope.type, envelope.version, model.VERSION, envelope.data)
+        except KeyError as exc:
+            raise DecodeError(str(exc)) from exc
+        envelope = envelope.model_copy(update={"version": model.VERSION, "data": data})
+    payload(envelope)  # validates data now, so consumers never see a bad payload
+    return envelope
+
+
+def payload(envelope: Envelope) -> Message:
+    """The typed payload of an (already upcast) envelope."""
+    model = COMMAND_TYPES.get(envelope.type) or EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise DecodeError(f"unknown message type {envelope.type!r}")
+    try:
+        return model.model_validate(envelope.data)
+    except ValidationError as exc:
+        raise DecodeError(f"invalid {envelope.type} data: {_first_error(exc)}") from exc
+
+
+def payload_as(envelope: Envelope, model: type[M]) -> M:
+    message = payload(envelope)
+    if not isinstance(message, model):
+        raise DecodeError(f"expected {model.TYPE}, got {envelope.type}")
+    return message
+
+
+def wrap(
+    message: Message,
+    *,
+    id: uuid.UUID,
+    org_id: str,
+    aggregate_id: uuid.UUID,
+    occurred_at: datetime,
+    command_id: uuid.UUID,
+    correlation_id: uuid.UUID,
+    causation_id: uuid.UUID,
+    actor: Actor,
+    sequence: int | None = None,
+) -> Envelope:
+    """Puts a payload in an envelope; ``data`` is the payload's JSON form."""
+    return Envelope(
+        id=id,
+        type=message.TYPE,
+        version=message.VERSION,
+        org_id=org_id,
+        aggregate_type=message.AGGREGATE_TYPE,
+        aggregate_id=aggregate_id,
+        sequence=sequence,
+        occurred_at=occurred_at,
+        command_id=command_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        actor=actor,
+        data=json.loads(message.model_dump_json()),
+    )
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{loc}: {err['msg']}{more}"

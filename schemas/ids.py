@@ -1,0 +1,39 @@
+"""Deterministic ids: a retry or a re-processed command must reproduce the same ids."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+# Fixed namespace for every uuid5 WaveStack derives. Changing it changes every id.
+NAMESPACE = uuid.UUID("6f2b8f0e-3c1a-5d7e-9a41-0c5e2f7b9d13")
+
+
+def command_id_for(org_id: str, idempotency_key: str) -> uuid.UUID:
+    """The command id of a client request, scoped to its organization."""
+    return uuid.uuid5(NAMESPACE, f"command:{org_id}:{idempotency_key}")
+
+
+def aggregate_id_for(command_id: uuid.UUID) -> uuid.UUID:
+    """The id of the aggregate a creating command brings into being."""
+    return uuid.uuid5(NAMESPACE, f"aggregate:{command_id}")
+
+
+def event_id_for(command_id: uuid.UUID, index: int) -> uuid.UUID:
+    """The id of the index-th event a command produced (stable across re-processing)."""
+    return uuid.uuid5(NAMESPACE, f"event:{command_id}:{index}")
+
+
+def derived_id(parent: uuid.UUID, purpose: str) -> uuid.UUID:
+    """An id that follows from another one, e.g. a clip's output asset or an attempt."""
+    return uuid.uuid5(NAMESPACE, f"{purpose}:{parent}")
+
+
+def fingerprint(command_type: str, data: dict[str, Any]) -> str:
+    """A stable digest of a request: same key + same body must give the same digest."""
+    canonical = json.dumps(
+        {"type": command_type, "data": data}, sort_keys=True, separators=(",", ":"), default=str
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Process wiring for WaveStack: settings, logging, the CLI. Nothing domain-specific."""

@@ -1,0 +1,72 @@
+"""The one place that reads the environment: every knob is a WAVESTACK_* variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.catalog import Topics
+
+
+class Settings(BaseSettings):
+    """Defaults point at the local stack that `make dev` and `make test` start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WAVESTACK_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    database_url: SecretStr = SecretStr("postgresql://wavestack@127.0.0.1:55432/wavestack")
+    # The PostgreSQL schema that holds the live read model (tests use one per test).
+    db_schema: str = Field(default="wavestack", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    topic_prefix: str = Field(default="wavestack", pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    topic_partitions: int = Field(default=6, ge=1, le=256)
+    # 1 suits the single-node stack; a production cluster wants 3.
+    topic_replication_factor: int = Field(default=1, ge=1, le=7)
+
+    auth_keys_dir: Path = Field(
+        default=Path(".stack/keys"),
+        validation_alias=AliasChoices("WAVESTACK_AUTH_KEYS_DIR", "AUTH_KEYS_DIR"),
+    )
+    auth_key_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("WAVESTACK_AUTH_KEY_ID", "AUTH_KEY_ID")
+    )
+    auth_issuer: str = "wavestack"
+    auth_audience: str = "wavestack-api"
+    auth_jwks_url: str | None = None
+    auth_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # An unknown kid refetches the external JWKS at most this often.
+    auth_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
+
+    media_root: Path = Path(".stack/media")
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8080, ge=1, le=65535)
+    # Per-organization command rate (token bucket): sustained rate and burst.
+    rate_limit_per_second: float = Field(default=200.0, gt=0)
+    rate_limit_burst: int = Field(default=400, ge=1)
+
+    log_format: Literal["json", "console"] = "console"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # Faust keeps its local table state here (the changelog topics are the truth).
+    worker_data_dir: Path = Path(".stack/faust")
+    worker_web_port: int = Field(default=6066, ge=1, le=65535)
+
+    # Clipping limits (DESIGN.md §10: every ffmpeg run is bounded).
+    clip_concurrency: int = Field(default=2, ge=1, le=32)
+    clip_timeout_seconds: float = Field(default=600.0, gt=0)
+    clip_max_output_bytes: int = Field(default=2 * 1024**3, gt=0)
+    clip_max_source_bytes: int = Field(default=20 * 1024**3, gt=0)
+    clip_max_width: int = Field(default=7680, gt=0)
+    clip_max_height: int = Field(default=4320, gt=0)
+
+    @property
+    def topics(self) -> Topics:
+        return Topics(self.topic_prefix)
+
+    @property
+    def dsn(self) -> str:
+        return self.database_url.get_secret_value()
