@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +28,8 @@ class EnqueueItem(Command):
     description: str = Field(default="", max_length=5000)
     project_id: uuid.UUID | None = None
     asset_id: uuid.UUID | None = None
-    # None means "now": the API fills in its clock so the decision stays pure.
+    # None means "when the command was issued": the decider reads the command
+    # envelope's occurred_at, so the body (and its fingerprint) stays as sent.
     schedule_at: AwareDatetime | None = None
     timezone: str = Field(default="UTC", max_length=64)
     target: dict[str, Any] = Field(default_factory=dict)
@@ -125,8 +125,3 @@ class RequestClip(Command):
     @property
     def length(self) -> float:
         return self.duration if self.duration is not None else float(self.end or 0) - self.start
-
-
-def default_schedule(command: EnqueueItem, now: datetime) -> EnqueueItem:
-    """The command with an omitted ``schedule_at`` set to ``now`` (the API's clock)."""
-    return command if command.schedule_at else command.model_copy(update={"schedule_at": now})

@@ -44,8 +44,3 @@ class Envelope(BaseModel):
     @classmethod
     def _in_utc(cls, value: datetime) -> datetime:
         return value.astimezone(UTC)
-
-    @property
-    def key(self) -> bytes:
-        """The Kafka key: one aggregate's messages share a partition, hence an order."""
-        return str(self.aggregate_id).encode()
