@@ -1,0 +1,192 @@
+"""The `wavestack` command: runs the processes and the operator's tools."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from wavestack.logging import configure_logging
+from wavestack.settings import Settings
+
+Handler = Callable[[Settings, argparse.Namespace], int]
+
+
+class UserError(Exception):
+    """A mistake the operator can fix: printed as one line, exit status 2."""
+
+
+def run_async(coro: Coroutine[Any, Any, int]) -> int:
+    return asyncio.run(coro)
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
+    from api.main import run
+
+    run(settings)
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.worker import main
+
+    main(settings)
+    return 0
+
+
+def cmd_projector(settings: Settings, args: argparse.Namespace) -> int:
+    from projections.projector import main
+
+    main(settings)
+    return 0
+
+
+def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.dev import run_dev
+
+    return run_dev(settings)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.ops import migrate_read_model
+
+    return run_async(migrate_read_model(settings))
+
+
+def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.ops import create_topics
+
+    return run_async(create_topics(settings))
+
+
+def cmd_catalog(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas.catalog_doc import render_catalog
+
+    sys.stdout.write(render_catalog())
+    return 0
+
+
+def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
+    from api.auth.cli import issue_token_from_settings
+
+    print(
+        issue_token_from_settings(
+            settings, org=args.org, sub=args.sub, scope=args.scope, ttl=args.ttl, kind=args.kind
+        )
+    )
+    return 0
+
+
+def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    from api.auth.cli import rotate_keys_from_settings
+
+    print(rotate_keys_from_settings(settings))
+    return 0
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.ops import replay
+
+    return run_async(replay(settings, args.projection, args.from_beginning, args.from_time))
+
+
+def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.ops import rebuild
+
+    return run_async(rebuild(settings, keep_old=args.keep_old))
+
+
+def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.ops import audit
+
+    return run_async(audit(settings, args.org, args.aggregate, args.json))
+
+
+def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.ops import doctor
+
+    return run_async(doctor(settings, args.older_than, args.redrive))
+
+
+def _time(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {value!r}") from exc
+    if parsed.tzinfo is None:
+        raise argparse.ArgumentTypeError("give the time with its UTC offset, e.g. ...+00:00")
+    return parsed
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wavestack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    add("api", cmd_api, "serve the HTTP API")
+    add("worker", cmd_worker, "run the Faust worker (decider, clipping agent)")
+    add("projector", cmd_projector, "run the read-model projector")
+    add("dev", cmd_dev, "run API, worker and projector together, with a demo token")
+    add("migrate", cmd_migrate, "create or update the read-model schema")
+    add("topics", cmd_topics, "create the Kafka topics")
+    add("catalog", cmd_catalog, "print the event catalog (docs/event-catalog.md)")
+
+    token = add("token", cmd_token, "print a JWT signed with the active local key")
+    token.add_argument("--org", required=True)
+    token.add_argument("--sub", required=True)
+    token.add_argument("--scope", default="read", help='space-delimited, e.g. "queue:write read"')
+    token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+    token.add_argument("--kind", choices=["user", "bot", "service"], default="user")
+
+    keys = add("keys", cmd_keys_rotate, "manage the local signing keys")
+    keys.add_argument("action", choices=["rotate"])
+
+    replay = add("replay", cmd_replay, "re-run a projection over the log")
+    replay.add_argument("--projection", required=True)
+    start = replay.add_mutually_exclusive_group(required=True)
+    start.add_argument("--from-beginning", action="store_true")
+    start.add_argument("--from-time", type=_time, metavar="T")
+
+    rebuild = add("rebuild", cmd_rebuild, "build a fresh read model beside the live one, then swap")
+    rebuild.add_argument("--keep-old", action="store_true", help="keep the replaced schema")
+
+    audit = add("audit", cmd_audit, "print the event history of an organization")
+    audit.add_argument("--org", required=True)
+    audit.add_argument("--aggregate", default=None, metavar="ID")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    doctor = add("doctor", cmd_doctor, "find commands without an outcome (and re-drive them)")
+    doctor.add_argument("--older-than", type=float, default=60.0, metavar="SECONDS")
+    doctor.add_argument("--redrive", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"wavestack: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        handler: Handler = args.handler
+        return handler(settings, args)
+    except UserError as exc:
+        print(f"wavestack: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""`wavestack dev`: API, worker and projector as child processes, one log stream.
+
+Children are separate processes (not tasks in one loop) so the stack behaves as it
+does when deployed, and a crash in one shows up as that process exiting. Each
+child's output is prefixed with its name. Ctrl-C or SIGTERM stops them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+
+import aiohttp
+
+from wavestack.ops import create_topics, migrate_read_model
+from wavestack.settings import Settings
+
+CHILDREN = ("api", "worker", "projector")
+COLOURS = {"api": "\033[36m", "worker": "\033[35m", "projector": "\033[33m"}
+DEMO_ORG = "demo"
+DEMO_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
+
+
+async def _pump(name: str, stream: asyncio.StreamReader) -> None:
+    tty = sys.stdout.isatty()
+    prefix = f"{COLOURS[name]}{name:>9} |\033[0m " if tty else f"{name:>9} | "
+    while line := await stream.readline():
+        sys.stdout.write(prefix + line.decode(errors="replace"))
+        sys.stdout.flush()
+
+
+async def _start(name: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "wavestack.cli",
+        name,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+async def _wait_ready(settings: Settings, timeout: float = 60.0) -> None:
+    url = f"http://{settings.api_host}:{settings.api_port}/readyz"
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.3)
+    raise TimeoutError(f"the API was not ready at {url} within {timeout:.0f} s")
+
+
+async def _create_demo(settings: Settings, token: str) -> str:
+    """Creates the demo organization's first project (which brings the org into being)."""
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    async with (
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session,
+        session.post(
+            f"{base}/v1/projects",
+            json={"name": "Demo project"},
+            headers={"Idempotency-Key": "demo-project"},
+        ) as resp,
+    ):
+        body = await resp.json()
+        return str(body.get("id", ""))
+
+
+def _banner(settings: Settings, token: str, project_id: str) -> str:
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    return f"""
+WaveStack is running: API {base}, organization "{DEMO_ORG}" (demo project {project_id}).
+
+  export TOKEN={token}
+
+  curl -s -X POST {base}/v1/queue \\
+    -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
+    -H "Idempotency-Key: first-post" \\
+    -d '{{"platform": "youtube", "title": "My first post"}}'
+
+  curl -s {base}/v1/queue -H "Authorization: Bearer $TOKEN"
+
+Ctrl-C stops everything.
+"""
+
+
+async def _stop(procs: dict[str, asyncio.subprocess.Process]) -> None:
+    for proc in procs.values():
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+    for name, proc in procs.items():
+        try:
+            await asyncio.wait_for(proc.wait(), timeout=15)
+        except TimeoutError:
+            print(f"{name} did not stop within 15 s; killing it", file=sys.stderr)
+            proc.kill()
+            await proc.wait()
+
+
+async def _run(settings: Settings) -> int:
+    from api.auth.cli import issue_token_from_settings
+
+    await create_topics(settings)
+    await migrate_read_model(settings)
+    procs = {name: await _start(name) for name in CHILDREN}
+    pumps = [
+        asyncio.create_task(_pump(name, proc.stdout))
+        for name, proc in procs.items()
+        if proc.stdout is not None
+    ]
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    exited = [asyncio.create_task(p.wait()) for p in procs.values()]
+    try:
+        await _wait_ready(settings)
+        token = issue_token_from_settings(
+            settings, org=DEMO_ORG, sub="demo-user", scope=DEMO_SCOPES, ttl=86400, kind="user"
+        )
+        project_id = await _create_demo(settings, token)
+        print(_banner(settings, token, project_id), flush=True)
+        stopper = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
+        if stopper not in done:
+            crashed = [n for n, p in procs.items() if p.returncode is not None]
+            print(f"stopping: {', '.join(crashed)} exited", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        await _stop(procs)
+        for task in pumps:
+            task.cancel()
+
+
+def run_dev(settings: Settings) -> int:
+    return asyncio.run(_run(settings))
