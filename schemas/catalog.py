@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import commands, events
+from schemas import agent_commands, commands, events
 from schemas.base import Message
 
 
@@ -44,6 +44,12 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         commands.CreateProject,
         commands.RegisterAsset,
         commands.RequestClip,
+        agent_commands.RecordAssetProbe,
+        agent_commands.FailAssetRegistration,
+        agent_commands.StartClip,
+        agent_commands.RecordClipProgress,
+        agent_commands.CompleteClip,
+        agent_commands.FailClip,
     )
 }
 
@@ -55,17 +61,13 @@ EVENT_TYPES: dict[str, type[Message]] = {
         events.ItemRescheduled,
         events.ProjectCreated,
         events.CommandOutcomeRecorded,
+        events.AssetRegistrationRequested,
+        events.AssetRegistered,
+        events.AssetRegistrationFailed,
+        events.ClipRequested,
+        events.ClipStarted,
+        events.ClipProgressed,
+        events.ClipCompleted,
+        events.ClipFailed,
     )
 }
-
-
-def register_command(model: type[Message]) -> type[Message]:
-    """Adds a command type to the catalog (used by the modules that define them)."""
-    COMMAND_TYPES[model.TYPE] = model
-    return model
-
-
-def register_event(model: type[Message]) -> type[Message]:
-    """Adds an event type to the catalog (used by the modules that define them)."""
-    EVENT_TYPES[model.TYPE] = model
-    return model

@@ -27,7 +27,7 @@ def _type_of(prop: dict[str, Any]) -> str:
     if "enum" in prop:
         return " / ".join(f"`{v}`" for v in prop["enum"])
     if "$ref" in prop:
-        return prop["$ref"].rsplit("/", 1)[-1]
+        return str(prop["$ref"]).rsplit("/", 1)[-1]
     kind = str(prop.get("type", "any"))
     fmt = prop.get("format")
     return f"{kind} ({fmt})" if fmt else kind

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from schemas.base import Command
+from schemas.media import ResolvedSource
 
 Platform = Literal["youtube", "tiktok", "x", "instagram", "discord", "twitch", "webhook"]
 ClipFormat = Literal["mp4", "mov", "webm", "mkv"]
@@ -79,6 +80,7 @@ class RegisterAsset(Command):
     path: str = Field(min_length=1, max_length=1024)
     kind: AssetKind = "video"
     title: str = Field(default="", max_length=200)
+    project_id: uuid.UUID | None = None
 
 
 class ClipSource(BaseModel):
@@ -108,6 +110,9 @@ class RequestClip(Command):
     mode: ClipMode = "fast"
     aspect: ClipAspect = "source"
     title: str = Field(default="", max_length=200)
+    project_id: uuid.UUID | None = None
+    # Filled by the API from the read model; a client that sends it is refused.
+    resolved_source: ResolvedSource | None = None
 
     @model_validator(mode="after")
     def _range(self) -> RequestClip:

@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Literal
 from pydantic import AwareDatetime, Field
 
 from schemas.base import Event
-from schemas.commands import Platform
+from schemas.commands import AssetKind, ClipAspect, ClipFormat, ClipMode, Platform
+from schemas.media import ClipLineage, MediaInfo, ResolvedSource
 
 Outcome = Literal["applied", "duplicate", "rejected"]
 
@@ -63,3 +64,89 @@ class CommandOutcomeRecorded(Event):
     # Errors a client can act on: the same shape as the API's problem+json ``errors``.
     status: int | None = Field(default=None, ge=400, le=599)
     event_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class AssetRegistrationRequested(Event):
+    """A file under the media root was named as an asset; the worker probes it next."""
+
+    TYPE: ClassVar[str] = "asset.AssetRegistrationRequested"
+    AGGREGATE_TYPE: ClassVar[str] = "asset"
+
+    path: str
+    kind: AssetKind
+    title: str
+    project_id: uuid.UUID | None = None
+
+
+class AssetRegistered(Event):
+    """A probed, verified media file. Clips register their output with ``lineage``."""
+
+    TYPE: ClassVar[str] = "asset.AssetRegistered"
+    AGGREGATE_TYPE: ClassVar[str] = "asset"
+
+    path: str
+    kind: AssetKind
+    title: str
+    project_id: uuid.UUID | None = None
+    media: MediaInfo
+    thumbnail_path: str | None = None
+    lineage: ClipLineage | None = None
+    source_clip_id: uuid.UUID | None = None
+
+
+class AssetRegistrationFailed(Event):
+    TYPE: ClassVar[str] = "asset.AssetRegistrationFailed"
+    AGGREGATE_TYPE: ClassVar[str] = "asset"
+
+    code: str
+    reason: str
+
+
+class ClipRequested(Event):
+    TYPE: ClassVar[str] = "clip.ClipRequested"
+    AGGREGATE_TYPE: ClassVar[str] = "clip"
+
+    source: ResolvedSource
+    start_s: float
+    duration_s: float
+    format: ClipFormat
+    mode: ClipMode
+    aspect: ClipAspect
+    title: str
+    project_id: uuid.UUID | None = None
+
+
+class ClipStarted(Event):
+    TYPE: ClassVar[str] = "clip.ClipStarted"
+    AGGREGATE_TYPE: ClassVar[str] = "clip"
+
+    attempt: int
+
+
+class ClipProgressed(Event):
+    TYPE: ClassVar[str] = "clip.ClipProgressed"
+    AGGREGATE_TYPE: ClassVar[str] = "clip"
+
+    attempt: int
+    progress: float
+
+
+class ClipCompleted(Event):
+    TYPE: ClassVar[str] = "clip.ClipCompleted"
+    AGGREGATE_TYPE: ClassVar[str] = "clip"
+
+    output_asset_id: uuid.UUID
+    path: str
+    thumbnail_path: str | None = None
+    media: MediaInfo
+    actual_start_s: float
+    start_offset_s: float
+    lineage: ClipLineage
+
+
+class ClipFailed(Event):
+    TYPE: ClassVar[str] = "clip.ClipFailed"
+    AGGREGATE_TYPE: ClassVar[str] = "clip"
+
+    code: str
+    reason: str
