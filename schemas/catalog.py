@@ -61,6 +61,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
         events.ItemRescheduled,
         events.ProjectCreated,
         events.CommandOutcomeRecorded,
+        events.CommandConflictRejected,
         events.AssetRegistrationRequested,
         events.AssetRegistered,
         events.AssetRegistrationFailed,

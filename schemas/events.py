@@ -66,6 +66,24 @@ class CommandOutcomeRecorded(Event):
     event_ids: list[uuid.UUID] = Field(default_factory=list)
 
 
+class CommandConflictRejected(Event):
+    """Refuses another body under an already decided command id (a reused idempotency key)."""
+
+    # The command's one outcome stays the first body's; this is the later request's
+    # answer. Its aggregate is that request: derived_id(command_id, "conflict:<fingerprint>").
+    TYPE: ClassVar[str] = "command.CommandConflictRejected"
+    AGGREGATE_TYPE: ClassVar[str] = "command"
+
+    command_id: uuid.UUID
+    command_type: str
+    fingerprint: str
+    decided_fingerprint: str
+    target_aggregate_type: str
+    target_aggregate_id: uuid.UUID
+    reason: str
+    status: int = Field(default=422, ge=400, le=599)
+
+
 class AssetRegistrationRequested(Event):
     """A file under the media root was named as an asset; the worker probes it next."""
 

@@ -1,0 +1,1 @@
+"""The Faust worker: the command decider and (later) the clipping and publishing agents."""

@@ -1,0 +1,158 @@
+"""The deciding agent: read, decide, produce and wait for the acks, then store; one at a time.
+
+Acks are manual (``stream.noack()``): a message is acknowledged only once its
+decision is on the log and in the table, so a crash or a cancellation anywhere
+before that leaves its offset uncommitted and the command is decided again — from
+the same state, to the same bytes (docs/architecture.md, "Decider").
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import faust
+import structlog
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidTopicError,
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
+from faust.exceptions import ProducerSendError
+from faust.streams import Stream
+from faust.types import EventT, StreamT
+from faust.types.tuples import Message
+
+from schemas.catalog import Topics
+from schemas.dlq import dlq_headers
+from streams import metrics
+from streams.decider import handle
+from streams.poison import Poison, read_command
+from streams.record import dump_record, load_record
+
+CONSUMER = "decider"
+# Kafka will never take these, however often we ask; anything else is retried.
+PERMANENT = (
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    InvalidTopicError,
+    CorruptRecordException,
+)
+MAX_BACKOFF_SECONDS = 30.0
+
+log = structlog.get_logger("streams.decider")
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes]] | None = None
+
+
+class SendRefused(Exception):
+    """Kafka refused a message for good (e.g. too large)."""
+
+
+class Decider:
+    """The agent's body. ``table`` maps aggregate id -> AggregateRecord JSON."""
+
+    def __init__(self, app: faust.App, table: Any, topics: Topics) -> None:
+        self.app = app
+        self.table = table
+        self.topics = topics
+
+    async def run(self, stream: StreamT[bytes]) -> None:
+        manual = cast(Stream[bytes], stream).noack()
+        event: EventT[bytes]
+        async for event in manual.events():
+            await self.process(event.message)
+            await manual.ack(event)
+
+    async def process(self, message: Message) -> None:
+        """Never raises for anything a message holds: bad input goes to the DLQ."""
+        bound = log.bind(partition=message.partition, offset=message.offset)
+        received = datetime.fromtimestamp(message.timestamp, UTC)
+        try:
+            read = read_command(message.key, message.value, received)
+            if isinstance(read, Poison):
+                await self._dead_letter(message, read, bound)
+                return
+            bound = bound.bind(command_id=str(read.command_id), org_id=read.org_id)
+            table_key = str(read.aggregate_id)
+            result = handle(read, load_record(self.table.get(table_key)))
+        except Exception as exc:  # a bug of ours: keep the command pending and re-drivable
+            bound.exception("decider_failed")
+            await self._dead_letter(message, Poison(f"decider error: {exc!r}"), bound, "error")
+            return
+        outgoing = [Outgoing(self.topics.events, result.key, value) for value in result.values]
+        try:
+            await self._produce(outgoing, bound)
+        except SendRefused as exc:
+            reason = f"its events could not be produced: {exc}"
+            await self._dead_letter(message, Poison(reason), bound, "refused")
+            return
+        if result.record is not None:
+            self.table[table_key] = dump_record(result.record)
+        metrics.COMMANDS.labels(result.kind, result.outcome or "none").inc()
+        if result.kind == "conflict":
+            bound.warning("idempotency_key_reused_with_another_body")
+        else:
+            bound.info("command_" + result.kind, type=read.type, outcome=result.outcome)
+
+    async def _dead_letter(
+        self, message: Message, poison: Poison, bound: Any, cause: str = "poison"
+    ) -> None:
+        headers = dlq_headers(
+            poison.reason, message.topic, message.partition, message.offset, CONSUMER
+        )
+        batch = [Outgoing(self.topics.dlq, message.key, message.value, headers)]
+        if poison.outcome is not None:
+            batch.append(Outgoing(self.topics.events, poison.outcome_key, _bytes(poison)))
+        bound.warning("command_dead_lettered", reason=poison.reason, cause=cause)
+        metrics.DEAD_LETTERS.labels(cause).inc()
+        try:
+            await self._produce(batch, bound)
+        except SendRefused:
+            # Even the DLQ refuses it (e.g. too large for any topic): all that is left
+            # is this log line and the metric; the offset must move on.
+            bound.error("dead_letter_refused", reason=poison.reason)
+
+    async def _produce(self, batch: Sequence[Outgoing], bound: Any) -> None:
+        """Produces every message and waits for all acks; retries the batch until done.
+
+        The batch is deterministic (same ids, same bytes), so a re-send after a
+        "maybe written" timeout only makes duplicates that consumers drop by id.
+        """
+        delay = 0.5
+        while True:
+            try:
+                producer = await self.app.maybe_start_producer()
+                pending = [
+                    await producer.send(m.topic, m.key, m.value, None, None, m.headers)
+                    for m in batch
+                ]
+                await asyncio.gather(*pending)
+                return
+            except (KafkaError, ProducerSendError) as exc:
+                # faust wraps what aiokafka raises at send(); the future raises it bare.
+                cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
+                if isinstance(cause, PERMANENT):
+                    raise SendRefused(repr(cause)) from exc
+                metrics.SEND_RETRIES.inc()
+                bound.warning("produce_retry", error=repr(exc), delay=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
+def _bytes(poison: Poison) -> bytes:
+    assert poison.outcome is not None
+    return poison.outcome.model_dump_json().encode()

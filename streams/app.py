@@ -1,0 +1,102 @@
+"""The worker's composition root: the Faust app, its topics, table and agents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import faust
+from faust.transport.drivers.aiokafka import Producer
+
+from schemas.catalog import Topics
+from streams.agent import Decider
+
+
+class WorkerSettings(Protocol):
+    """What the worker reads from ``wavestack.settings.Settings`` (kept local: layering)."""
+
+    @property
+    def kafka_bootstrap(self) -> str: ...
+    @property
+    def topic_prefix(self) -> str: ...
+    @property
+    def topic_partitions(self) -> int: ...
+    @property
+    def topic_replication_factor(self) -> int: ...
+    @property
+    def worker_data_dir(self) -> Path: ...
+    @property
+    def worker_web_port(self) -> int: ...
+
+
+class IdempotentProducer(Producer):
+    """faust turns on producer idempotence only with exactly_once; we want it always.
+
+    With acks=all and idempotence, the broker drops a retried batch it already has,
+    so an internal retry of aiokafka never writes a message twice or out of order.
+    """
+
+    def _settings_extra(self) -> dict[str, Any]:
+        return {"acks": "all", "enable_idempotence": True}
+
+
+class WorkerApp(faust.App):
+    def _new_producer(self) -> Producer:
+        return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
+
+
+def create_app(
+    settings: WorkerSettings, *, web: bool = False, session_timeout: float = 30.0
+) -> faust.App:
+    """One Faust app per topic prefix: its group id and changelog topics follow the prefix.
+
+    ``session_timeout`` bounds how long a crashed worker holds its partitions before
+    the group hands them to the next one.
+    """
+    topics = Topics(settings.topic_prefix)
+    app = WorkerApp(
+        f"{settings.topic_prefix}-worker",
+        broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
+        # At-least-once plus deterministic ids; exactly_once is not trusted (DESIGN §10).
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        # As large as the API's producer allows a command; faust's default is smaller,
+        # which would refuse the events of a command Kafka already accepted.
+        producer_max_request_size=1024 * 1024,
+        # Memory is enough: the table is rebuilt from its changelog topic on start.
+        store="memory://",
+        datadir=str(settings.worker_data_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication_factor,
+        topic_disable_leader=True,
+        consumer_auto_offset_reset="earliest",
+        # Produce when we say so: our sends are awaited inside the agent.
+        stream_publish_on_commit=False,
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=max(session_timeout / 10, 0.5),
+        broker_rebalance_timeout=session_timeout,
+        web_enabled=web,
+        web_port=settings.worker_web_port,
+        web_host="127.0.0.1",
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    commands = app.topic(
+        topics.commands,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        internal=False,
+    )
+    table = app.Table(
+        "aggregates",
+        partitions=settings.topic_partitions,
+        # No model types: keys and values travel as JSON (str, dict) both ways.
+        key_type=str,
+        help="Aggregate id -> folded state, last sequence and recent decisions.",
+    )
+    decider = Decider(app, table, topics)
+    # concurrency 1: a second actor could commit past an unfinished message (faust #606).
+    app.agent(commands, name="decider", concurrency=1)(decider.run)
+    return app

@@ -1,0 +1,1 @@
+"""Pure decisions: ``decide(command, state, now)`` and ``evolve(state, event)``, no I/O."""

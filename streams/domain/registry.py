@@ -1,0 +1,47 @@
+"""Which aggregate decides which command: the decider's explicit handler registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+from schemas.base import Command, Event
+from schemas.commands import CancelItem, CreateProject, EnqueueItem, RescheduleItem
+from streams.domain import project, queue
+from streams.domain.common import Decision
+
+S = TypeVar("S", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Aggregate(Generic[S]):
+    """An aggregate type: its state model and its two pure functions."""
+
+    name: str
+    state_model: type[S]
+    decide: Callable[[Command, S | None, datetime], Decision]
+    evolve: Callable[[S | None, Event], S]
+
+    def load(self, data: dict[str, Any] | None) -> S | None:
+        return None if data is None else self.state_model.model_validate(data)
+
+    def dump(self, state: S) -> dict[str, Any]:
+        return state.model_dump(mode="json")
+
+
+QUEUE_ITEM = Aggregate("queue_item", queue.QueueItemState, queue.decide, queue.evolve)
+PROJECT = Aggregate("project", project.ProjectState, project.decide, project.evolve)
+
+HANDLERS: dict[str, Aggregate[Any]] = {
+    EnqueueItem.TYPE: QUEUE_ITEM,
+    CancelItem.TYPE: QUEUE_ITEM,
+    RescheduleItem.TYPE: QUEUE_ITEM,
+    CreateProject.TYPE: PROJECT,
+}
+
+# Commands that bring their aggregate into being (its id derives from the command id).
+CREATING: frozenset[str] = frozenset({EnqueueItem.TYPE, CreateProject.TYPE})

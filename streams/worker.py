@@ -1,0 +1,55 @@
+"""Runs the Faust worker in the foreground until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+import structlog
+
+from streams.app import WorkerSettings, create_app
+
+# Faust and mode narrate every service start and print recovery tables at INFO; the
+# operator needs warnings, plus the one line that says the worker took its partitions.
+CHATTY_LOGGERS = ("faust", "mode", "streams.app")
+RECOVERY_LOGGER = "faust.tables.recovery"
+READY_MESSAGE = "Worker ready"
+
+
+class _OnlyReady(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.getMessage().endswith(READY_MESSAGE)
+
+
+def quiet_faust_logging() -> None:
+    if logging.getLogger().getEffectiveLevel() <= logging.DEBUG:
+        return
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    recovery = logging.getLogger(RECOVERY_LOGGER)
+    recovery.setLevel(logging.INFO)
+    recovery.addFilter(_OnlyReady())
+
+
+def main(settings: WorkerSettings, *, web: bool = False, session_timeout: float = 30.0) -> None:
+    """Blocks until the worker stops; logging is the caller's (wavestack.logging)."""
+    quiet_faust_logging()
+    app = create_app(settings, web=web, session_timeout=session_timeout)
+    structlog.get_logger("streams.worker").info(
+        "worker_starting", app_id=app.conf.id, partitions=settings.topic_partitions
+    )
+    worker = faust.Worker(
+        app,
+        loglevel=logging.getLogger().getEffectiveLevel(),
+        quiet=True,  # no start-up banner on stdout
+        redirect_stdouts=False,
+        override_logging=False,  # keep the process's logging set-up
+    )
+    # The progress spinner writes terminal escape codes into the log stream.
+    worker.spinner = None
+    try:
+        worker.execute_from_commandline()
+    except SystemExit as exc:
+        # mode exits with SystemExit(0) after a clean shutdown; anything else is a failure.
+        if exc.code not in (0, None):
+            raise

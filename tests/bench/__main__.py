@@ -1,0 +1,55 @@
+"""`make bench`: every figure next to the raw limit measured in the same run.
+
+The machine is shared and noisy, so absolute numbers wander; the ratios against a
+baseline measured minutes apart on the same machine are what we track.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tests.bench import harness, ingest, jwt_cost, latency
+from wavestack.logging import configure_logging
+from wavestack.settings import Settings
+
+TARGETS = {
+    "ingest ratio vs bare aiohttp": ">= 0.5",
+    "e2e latency p50": "<= 150 ms",
+    "e2e latency p99": "<= 1000 ms",
+}
+
+
+def show(title: str, figures: dict[str, Any]) -> None:
+    print(f"\n== {title}")
+    for name, value in figures.items():
+        text = f"{value:,.2f}" if isinstance(value, float) else str(value)
+        print(f"  {name:<28} {text}")
+
+
+async def main(only: set[str]) -> int:
+    configure_logging("console", "warning")
+    with tempfile.TemporaryDirectory(prefix="wavestack-bench-") as tmp:
+        workdir = Path(tmp)
+        async with harness.prepared(harness.bench_settings(Settings(), workdir)) as settings:
+            if not only or "jwt" in only:
+                show("JWT verification (parsed key cached)", await jwt_cost.run(settings))
+            if not only or "ingest" in only:
+                show(
+                    "Command ingest, POST /v1/queue (wrk, 32 connections)",
+                    await ingest.run(settings, workdir),
+                )
+            if not only or "latency" in only:
+                show(
+                    f"End to end, POST accepted -> GET visible, {latency.RATE_PER_S} req/s",
+                    await latency.run(settings, workdir),
+                )
+    print("\nTargets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(set(sys.argv[1:]))))

@@ -1,0 +1,114 @@
+"""Shared pieces of the benchmarks: isolated settings, child processes, statistics."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import statistics
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+
+from projections.migrate import migrate
+from tests.processes import Child
+from wavestack.settings import Settings
+from wavestack.topics import ensure_topics
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
+    return ordered[index]
+
+
+def summary_ms(values: list[float]) -> str:
+    ms = [v * 1000 for v in values]
+    return (
+        f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
+        f"mean {statistics.fmean(ms):.1f} ms, n={len(ms)}"
+    )
+
+
+def bench_settings(base: Settings, workdir: Path) -> Settings:
+    unique = uuid.uuid4().hex[:8]
+    return Settings(
+        kafka_bootstrap=base.kafka_bootstrap,
+        database_url=base.database_url,
+        topic_prefix=f"bench-{unique}",
+        db_schema=f"bench_{unique}",
+        topic_partitions=6,
+        auth_keys_dir=workdir / "keys",
+        media_root=workdir / "media",
+        worker_data_dir=workdir / "faust",
+        api_port=free_port(),
+        # The benchmark measures throughput, not the per-organization limiter.
+        rate_limit_per_second=1e9,
+        rate_limit_burst=1_000_000_000,
+        log_level="warning",
+    )
+
+
+@asynccontextmanager
+async def prepared(settings: Settings) -> AsyncIterator[Settings]:
+    """Topics and schema for one benchmark run, removed afterwards."""
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        await migrate(conn, settings.db_schema)
+    finally:
+        await conn.close()
+    try:
+        yield settings
+    finally:
+        conn = await asyncpg.connect(settings.dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+        finally:
+            await conn.close()
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
+            await admin.delete_topics(names)
+        finally:
+            await admin.close()
+
+
+async def wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as resp:
+                    if resp.status < 500:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@asynccontextmanager
+async def running(*children: Child) -> AsyncIterator[None]:
+    for child in children:
+        await child.start()
+    try:
+        yield
+    finally:
+        for child in children:
+            await child.stop()

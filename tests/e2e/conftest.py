@@ -1,0 +1,125 @@
+"""A whole running stack per test module: API in-process, worker and projector as processes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestServer
+
+from api.app import create_app
+from api.auth.cli import issue_token_from_settings
+from projections.migrate import migrate
+from tests.processes import Child
+from wavestack.settings import Settings
+from wavestack.topics import ensure_topics
+
+ALL_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    base_url: str
+    worker: Child
+    projector: Child
+    http: aiohttp.ClientSession
+
+    def token(self, org: str = "org-a", sub: str = "bot-1", scope: str = ALL_SCOPES) -> str:
+        return issue_token_from_settings(
+            self.settings, org=org, sub=sub, scope=scope, ttl=600, kind="bot"
+        )
+
+    def headers(self, org: str = "org-a", key: str | None = None, **extra: str) -> dict[str, str]:
+        headers = {"Authorization": f"Bearer {self.token(org)}", **extra}
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return headers
+
+    async def post(
+        self, path: str, body: Any, org: str = "org-a", key: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        async with self.http.post(
+            self.base_url + path, json=body, headers=self.headers(org, key)
+        ) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def get(self, path: str, org: str = "org-a") -> tuple[int, dict[str, Any]]:
+        async with self.http.get(self.base_url + path, headers=self.headers(org)) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+    async def eventually(
+        self,
+        path: str,
+        ready: Callable[[int, dict[str, Any]], bool],
+        org: str = "org-a",
+        timeout: float = 30.0,
+    ) -> dict[str, Any]:
+        """Polls GET ``path`` until ``ready`` holds (the read model is eventually consistent)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        status, body = await self.get(path, org)
+        while not ready(status, body):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"GET {path} never became ready; last {status}: {body}")
+            await asyncio.sleep(0.1)
+            status, body = await self.get(path, org)
+        return body
+
+
+@pytest.fixture(scope="module")
+async def stack(
+    base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Stack]:
+    unique = uuid.uuid4().hex[:10]
+    tmp = tmp_path_factory.mktemp(f"stack-{unique}")
+    settings = Settings(
+        kafka_bootstrap=base_settings.kafka_bootstrap,
+        database_url=base_settings.database_url,
+        topic_prefix=f"e2e-{unique}",
+        db_schema=f"e2e_{unique}",
+        topic_partitions=3,
+        auth_keys_dir=tmp / "keys",
+        media_root=tmp / "media",
+        worker_data_dir=tmp / "faust",
+    )
+    settings.media_root.mkdir(parents=True)
+    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        await migrate(conn, settings.db_schema)
+    finally:
+        await conn.close()
+
+    worker = Child("worker", settings, tmp)
+    projector = Child("projector", settings, tmp)
+    await worker.start()
+    await projector.start()
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    http = aiohttp.ClientSession()
+    try:
+        yield Stack(settings, str(server.make_url("")).rstrip("/"), worker, projector, http)
+    finally:
+        await http.close()
+        await server.close()
+        await worker.stop()
+        await projector.stop()
+        conn = await asyncpg.connect(settings.dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+        finally:
+            await conn.close()
+
+
+Poll = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def workdir(stack: Stack) -> Path:
+    return stack.settings.media_root

@@ -1,0 +1,1 @@
+"""Integration tests: real Kafka, PostgreSQL and ffmpeg."""

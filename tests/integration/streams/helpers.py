@@ -1,0 +1,205 @@
+"""Building commands like the API does, producing them, and reading what the decider wrote."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas.base import Command
+from schemas.codec import decode, encode, wrap
+from schemas.envelope import Actor, Envelope
+from schemas.ids import aggregate_id_for, command_id_for
+from tests.conftest import TEST_PARTITIONS
+from tests.processes import Child
+from wavestack.settings import Settings
+from wavestack.topics import ensure_topics
+
+ACTOR = Actor(sub="tester", kind="user")
+
+
+def creating(org: str, idempotency_key: str, command: Command) -> Envelope:
+    """A creating command as the API builds it: every id derived from the key."""
+    command_id = command_id_for(org, idempotency_key)
+    return _envelope(org, command, command_id, aggregate_id_for(command_id))
+
+
+def addressing(org: str, aggregate_id: uuid.UUID, command: Command) -> Envelope:
+    """A command on an existing aggregate (cancel, reschedule): a fresh command id."""
+    return _envelope(org, command, uuid.uuid4(), aggregate_id)
+
+
+def _envelope(
+    org: str, command: Command, command_id: uuid.UUID, aggregate_id: uuid.UUID
+) -> Envelope:
+    return wrap(
+        command,
+        id=command_id,
+        org_id=org,
+        aggregate_id=aggregate_id,
+        occurred_at=datetime.now(UTC),
+        command_id=command_id,
+        correlation_id=command_id,
+        causation_id=command_id,
+        actor=ACTOR,
+    )
+
+
+async def produce(settings: Settings, messages: Sequence[tuple[bytes | None, bytes]]) -> None:
+    """Produces (key, value) pairs to the commands topic, in order, acks=all."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
+    )
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send(settings.topics.commands, value, key=key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+async def send_commands(settings: Settings, envelopes: Sequence[Envelope]) -> None:
+    await produce(settings, [(str(e.aggregate_id).encode(), encode(e)) for e in envelopes])
+
+
+@dataclass
+class Record:
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+    envelope: Envelope | None = None
+
+
+@dataclass
+class TopicReader:
+    """Reads one topic from the beginning in the background; tests poll ``records``."""
+
+    settings: Settings
+    topic: str
+    records: list[Record] = field(default_factory=list)
+    _consumer: AIOKafkaConsumer | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            self.topic,
+            bootstrap_servers=self.settings.kafka_bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self._consumer is not None
+        async for msg in self._consumer:
+            envelope = decode(msg.value) if self.topic.endswith(".events") else None
+            headers = {k: v for k, v in msg.headers}
+            self.records.append(Record(msg.key, msg.value, headers, envelope))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        if self._consumer:
+            await self._consumer.stop()
+
+    @property
+    def envelopes(self) -> list[Envelope]:
+        return [r.envelope for r in self.records if r.envelope is not None]
+
+    async def wait_until(
+        self, condition: Callable[[TopicReader], bool], timeout: float = 30.0
+    ) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not condition(self):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{self.topic}: condition not met; have {len(self.records)}")
+            await asyncio.sleep(0.1)
+
+    def outcomes(self) -> dict[uuid.UUID, list[Envelope]]:
+        """Outcome envelopes by command id (duplicates re-sent identically included)."""
+        found: dict[uuid.UUID, list[Envelope]] = {}
+        for e in self.envelopes:
+            if e.type == "command.CommandOutcomeRecorded":
+                found.setdefault(e.command_id, []).append(e)
+        return found
+
+    def of_type(self, message_type: str) -> list[Envelope]:
+        return [e for e in self.envelopes if e.type == message_type]
+
+
+class Worker(Child):
+    """The decider's worker as a child process (tests/integration/streams/run_worker.py)."""
+
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        super().__init__("worker", settings, log_dir)
+        self.starts = 0
+
+    async def start(self) -> None:
+        self.starts += 1
+        log = self.log_path.open("ab")
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.integration.streams.run_worker",
+            stdout=log,
+            stderr=log,
+            env=dict(self.env),
+        )
+        log.close()
+
+    async def ready(self, timeout: float = 90.0) -> None:
+        """Waits until this start logged 'Worker ready' (the log file spans restarts)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.output().count("Worker ready") < self.starts:
+            if self.proc and self.proc.returncode is not None:
+                raise AssertionError(f"worker exited early:\n{self.output()[-3000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"worker never got ready:\n{self.output()[-3000:]}")
+            await asyncio.sleep(0.2)
+
+
+@dataclass
+class Stack:
+    """One worker on its own topics, with readers of the events topic and the DLQ."""
+
+    settings: Settings
+    worker: Worker
+    events: TopicReader
+    dlq: TopicReader
+
+    @classmethod
+    async def start(cls, base: Settings, folder: Path) -> Stack:
+        settings = Settings(
+            kafka_bootstrap=base.kafka_bootstrap,
+            database_url=base.database_url,
+            topic_prefix=f"test-{uuid.uuid4().hex[:10]}",
+            topic_partitions=TEST_PARTITIONS,
+            worker_data_dir=folder / "faust",
+            log_format="console",
+        )
+        await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+        stack = cls(
+            settings,
+            Worker(settings, folder),
+            TopicReader(settings, settings.topics.events),
+            TopicReader(settings, settings.topics.dlq),
+        )
+        await stack.worker.start()
+        await stack.events.start()
+        await stack.dlq.start()
+        await stack.worker.ready()
+        return stack
+
+    async def stop(self) -> int | None:
+        await self.events.stop()
+        await self.dlq.stop()
+        return await self.worker.stop()

@@ -1,0 +1,81 @@
+"""SIGKILL the worker mid-stream, restart it: every command still ends with one outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from schemas.commands import CancelItem, EnqueueItem
+from schemas.envelope import Envelope
+from tests.integration.streams.helpers import Stack, addressing, creating, send_commands
+from wavestack.settings import Settings
+
+ITEMS = 240
+
+
+def command_stream(tenant: str) -> tuple[list[Envelope], list[Envelope]]:
+    """(distinct commands, what is sent): enqueues, cancels of earlier items, client retries."""
+    commands: list[Envelope] = []
+    sent: list[Envelope] = []
+    items: list[Envelope] = []
+    for i in range(ITEMS):
+        item = creating(tenant, f"item-{i}", EnqueueItem(platform="x", title=f"Item {i}"))
+        items.append(item)
+        commands.append(item)
+        sent.append(item)
+        if i % 3 == 2:
+            cancel = addressing(tenant, items[i - 1].aggregate_id, CancelItem())
+            commands.append(cancel)
+            sent.append(cancel)
+        if i % 5 == 4:
+            sent.append(items[i - 3])  # the client retried an earlier request
+    return commands, sent
+
+
+async def send_slowly(settings: Settings, envelopes: Sequence[Envelope]) -> None:
+    for start in range(0, len(envelopes), 20):
+        await send_commands(settings, envelopes[start : start + 20])
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.slow
+async def test_every_command_has_exactly_one_outcome_after_the_worker_is_killed_mid_stream(
+    base_settings: Settings, tmp_path: Path
+) -> None:
+    stack = await Stack.start(base_settings, tmp_path)
+    commands, sent = command_stream(f"org-{uuid.uuid4().hex[:8]}")
+    try:
+        producing = asyncio.create_task(send_slowly(stack.settings, sent))
+        await stack.events.wait_until(lambda r: len(r.outcomes()) >= len(commands) // 4, 60)
+        await stack.worker.kill()
+        decided_before_kill = len(stack.events.outcomes())
+        await producing
+        await stack.worker.start()
+        await stack.worker.ready()
+        await stack.events.wait_until(lambda r: len(r.outcomes()) >= len(commands), 120)
+        await asyncio.sleep(1.0)  # let re-sent copies of the last decisions arrive too
+    finally:
+        assert await stack.stop() == 0, stack.worker.output()[-3000:]
+
+    assert decided_before_kill < len(commands)
+    outcomes = stack.events.outcomes()
+    assert set(outcomes) == {c.command_id for c in commands}
+    for copies in outcomes.values():
+        assert all(copy == copies[0] for copy in copies), "a command got two different outcomes"
+
+    # No two different events claim one place in an aggregate's history.
+    ids_at: dict[tuple[uuid.UUID, int | None], set[uuid.UUID]] = {}
+    for event in stack.events.envelopes:
+        ids_at.setdefault((event.aggregate_id, event.sequence), set()).add(event.id)
+    assert all(len(ids) == 1 for ids in ids_at.values())
+
+    enqueued = {e.id for e in stack.events.of_type("queue.ItemEnqueued")}
+    assert len(enqueued) == ITEMS
+    # Cancels decided after the restart found their items: the table came back.
+    cancels = [c for c in commands if c.type == CancelItem.TYPE]
+    assert {outcomes[c.command_id][0].data["outcome"] for c in cancels} == {"applied"}
+    assert "decider_failed" not in stack.worker.output()

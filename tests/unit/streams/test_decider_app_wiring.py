@@ -1,0 +1,43 @@
+"""The worker's Faust app is wired as the architecture says (built, never started)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+from streams.app import create_app
+from wavestack.settings import Settings
+
+
+def settings(tmp_path: Path) -> Settings:
+    return Settings(topic_prefix="unit-prefix", topic_partitions=5, worker_data_dir=tmp_path)
+
+
+def test_the_app_is_at_least_once_with_one_deciding_actor_and_no_web_server(
+    tmp_path: Path,
+) -> None:
+    app = create_app(settings(tmp_path))
+    assert app.conf.id == "unit-prefix-worker"
+    guarantee: Any = app.conf.processing_guarantee  # faust's stubs mistype this setting
+    assert guarantee.value == "at_least_once"
+    assert app.conf.web_enabled is False
+    assert [(a.name, a.concurrency) for a in app.agents.values()] == [("decider", 1)]
+
+
+def test_the_table_has_one_partition_per_commands_partition_and_a_prefixed_changelog(
+    tmp_path: Path,
+) -> None:
+    table = create_app(settings(tmp_path)).tables["aggregates"]
+    assert table.partitions == 5
+    assert table.changelog_topic.get_topic_name() == "unit-prefix-worker-aggregates-changelog"
+
+
+async def test_the_producer_uses_acks_all_and_idempotence(tmp_path: Path) -> None:
+    app = create_app(settings(tmp_path))
+    producer: Any = cast(Any, app.producer)._new_producer()  # aiokafka's, not started
+    try:
+        # aiokafka keeps a transaction manager exactly when idempotence is on.
+        assert producer._txn_manager is not None
+        assert producer._sender._acks == -1
+    finally:
+        await producer.stop()
