@@ -13,6 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from schemas.base import Command
+from schemas.commands import AssetKind
 from schemas.media import ClipLineage, MediaInfo
 
 
@@ -65,3 +66,22 @@ class FailClip(Command):
 
     code: str
     reason: str = Field(max_length=2000)
+
+
+class RegisterClipOutput(Command):
+    """Registers a finished clip's file as an asset (aggregate: the output asset id).
+
+    Sent before ``CompleteClip`` so a clip is never ``succeeded`` without its asset.
+    """
+
+    TYPE: ClassVar[str] = "asset.RegisterClipOutput"
+    AGGREGATE_TYPE: ClassVar[str] = "asset"
+
+    clip_id: uuid.UUID
+    path: str
+    kind: AssetKind
+    title: str = Field(default="", max_length=200)
+    project_id: uuid.UUID | None = None
+    media: MediaInfo
+    thumbnail_path: str | None = None
+    lineage: ClipLineage

@@ -50,6 +50,7 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         agent_commands.RecordClipProgress,
         agent_commands.CompleteClip,
         agent_commands.FailClip,
+        agent_commands.RegisterClipOutput,
     )
 }
 
