@@ -1,0 +1,35 @@
+"""Typed keys of everything create_app puts on the application (and on a request)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from api.auth.keystore import KeyStore
+from api.auth.principal import Principal
+from api.auth.verify import TokenVerifier
+from api.backends.kafka import CommandProducer
+from api.backends.postgres import Database
+from api.commands.recent import RecentCommands
+from api.config import ApiSettings
+from api.metrics import Metrics
+from api.ratelimit import RateLimiter
+
+
+@dataclass(frozen=True)
+class OpenApiDocument:
+    body: bytes
+
+
+SETTINGS = web.AppKey("settings", ApiSettings)
+KEYS = web.AppKey("keys", KeyStore)
+VERIFIER = web.AppKey("verifier", TokenVerifier)
+PRODUCER = web.AppKey("producer", CommandProducer)
+DATABASE = web.AppKey("database", Database)
+LIMITER = web.AppKey("limiter", RateLimiter)
+RECENT = web.AppKey("recent", RecentCommands)
+METRICS = web.AppKey("metrics", Metrics)
+OPENAPI = web.AppKey("openapi", OpenApiDocument)
+
+PRINCIPAL = web.RequestKey("principal", Principal)

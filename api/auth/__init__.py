@@ -1,0 +1,1 @@
+"""Authentication: RSA key store, token issuing, RS256 verification, external JWKS."""

@@ -1,0 +1,1 @@
+"""Command endpoints: validate the request, build the envelope, produce it to Kafka."""

@@ -1,0 +1,132 @@
+"""POST handlers: one per command of DESIGN §6, each a thin shell around submit()."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+from aiohttp import web
+
+from api.appkeys import DATABASE, LIMITER, RECENT
+from api.auth.principal import Principal
+from api.commands.body import command_data, read_command
+from api.commands.envelope import idempotency_key, prepare
+from api.commands.paths import path_problem
+from api.commands.service import accepted, submit
+from api.problems import Problem, field_error, not_found, validation_problem
+from api.reads.commands import creation_known
+from api.reads.queue import status_of
+from api.responses import path_id
+from schemas.base import Command
+from schemas.commands import (
+    CancelItem,
+    CreateProject,
+    EnqueueItem,
+    RegisterAsset,
+    RequestClip,
+    RescheduleItem,
+)
+
+# Transitions the read model already rules out (DESIGN §8: cancel only before publishing).
+NOT_CANCELLABLE = frozenset({"publishing", "published", "failed"})
+NOT_RESCHEDULABLE = frozenset({"publishing", "published", "failed", "cancelled"})
+
+
+def throttle(request: web.Request, who: Principal) -> None:
+    wait = request.app[LIMITER].take(who.org_id)
+    if wait > 0:
+        raise Problem(
+            429,
+            "this organization is sending commands faster than its rate limit",
+            kind="rate-limited",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+
+
+def _check_path(loc: list[str | int], path: str | None) -> None:
+    reason = None if path is None else path_problem(path)
+    if reason is not None:
+        raise validation_problem([field_error(loc, reason)])
+
+
+async def _create(
+    request: web.Request, who: Principal, model: type[Command], resource: str
+) -> web.StreamResponse:
+    throttle(request, who)
+    key = idempotency_key(request, required=True)
+    command = await read_command(request, model)
+    if isinstance(command, RegisterAsset):
+        _check_path(["body", "path"], command.path)
+    if isinstance(command, RequestClip):
+        _check_path(["body", "source", "path"], command.source.path)
+    cmd = prepare(request, who, command, command_data(command), key=key)
+    await submit(request.app, cmd, creates=True)
+    return accepted(resource, cmd.aggregate_id, cmd.command_id)
+
+
+async def enqueue_item(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _create(request, who, EnqueueItem, "queue")
+
+
+async def request_clip(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _create(request, who, RequestClip, "clips")
+
+
+async def create_project(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _create(request, who, CreateProject, "projects")
+
+
+async def register_asset(request: web.Request, who: Principal) -> web.StreamResponse:
+    return await _create(request, who, RegisterAsset, "assets")
+
+
+async def _item_status(request: web.Request, who: Principal) -> tuple[uuid.UUID, str | None]:
+    """The item's id and status; 404 unless it exists (or is being created) in this org."""
+    item_id = path_id(request, "queue item")
+    db = request.app[DATABASE]
+    status = await status_of(db, who.org_id, item_id)
+    if status is not None:
+        return item_id, status
+    # Enqueued a moment ago, not projected yet: the decider will know it.
+    recent = request.app[RECENT].creation_of(item_id)
+    if recent is not None and recent.org_id == who.org_id:
+        return item_id, None
+    if await creation_known(db, who.org_id, item_id, EnqueueItem.TYPE):
+        return item_id, None
+    raise not_found("queue item")
+
+
+def _conflict(status: str, action: str) -> Problem:
+    return Problem(
+        409,
+        f"a {status} item cannot be {action}",
+        kind="invalid-transition",
+        title="Conflict",
+        extra={"item_status": status},
+    )
+
+
+async def cancel_item(request: web.Request, who: Principal) -> web.StreamResponse:
+    throttle(request, who)
+    key = idempotency_key(request, required=False)
+    command = await read_command(request, CancelItem, optional=True)
+    item_id, status = await _item_status(request, who)
+    # An already cancelled item is accepted: the decider records a `duplicate` outcome,
+    # so retrying a cancel is harmless and says what happened.
+    if status is not None and status in NOT_CANCELLABLE:
+        raise _conflict(status, "cancelled")
+    cmd = prepare(request, who, command, command_data(command), key=key, aggregate_id=item_id)
+    await submit(request.app, cmd, creates=False)
+    return accepted("queue", item_id, cmd.command_id)
+
+
+async def reschedule_item(request: web.Request, who: Principal) -> web.StreamResponse:
+    throttle(request, who)
+    key = idempotency_key(request, required=False)
+    command = await read_command(request, RescheduleItem)
+    item_id, status = await _item_status(request, who)
+    if status is not None and status in NOT_RESCHEDULABLE:
+        raise _conflict(status, "rescheduled")
+    cmd = prepare(request, who, command, command_data(command), key=key, aggregate_id=item_id)
+    await submit(request.app, cmd, creates=False)
+    return accepted("queue", item_id, cmd.command_id)

@@ -1,0 +1,101 @@
+"""Submitting a command: the idempotency check, then one produce to the commands topic."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import structlog
+from aiohttp import web
+
+from api.appkeys import DATABASE, METRICS, PRODUCER, RECENT, SETTINGS
+from api.backends.errors import Unavailable
+from api.commands.envelope import IDEMPOTENCY_HEADER, Prepared
+from api.commands.recent import AcceptedCommand
+from api.problems import Problem, field_error
+from schemas.codec import encode
+
+log = structlog.get_logger(__name__)
+
+
+def key_reused() -> Problem:
+    msg = "this Idempotency-Key was already used with a different request body"
+    return Problem(
+        422,
+        msg,
+        kind="idempotency-key-reused",
+        title="Idempotency key reused",
+        errors=[field_error(["header", IDEMPOTENCY_HEADER], msg)],
+    )
+
+
+async def known_fingerprint(app: web.Application, cmd: Prepared) -> str | None:
+    """The fingerprint recorded for this command id, if this process or the read model
+    already knows it. Without PostgreSQL the check is skipped: the decider makes the
+    same check and records a `rejected` outcome, so correctness does not depend on it."""
+    recent = app[RECENT].get(cmd.command_id)
+    if recent is not None:
+        return recent.fingerprint
+    try:
+        row = await app[DATABASE].fetchrow(
+            "SELECT fingerprint FROM commands WHERE command_id = $1 AND org_id = $2",
+            cmd.command_id,
+            cmd.envelope.org_id,
+        )
+    except Unavailable as exc:
+        log.warning(
+            "idempotency pre-check skipped",
+            reason=exc.detail,
+            command_id=str(cmd.command_id),
+            org_id=cmd.envelope.org_id,
+        )
+        return None
+    return None if row is None else str(row["fingerprint"])
+
+
+async def submit(app: web.Application, cmd: Prepared, *, creates: bool) -> None:
+    """Produces ``cmd`` unless the same command is already known; 422 if its key was
+    used with another body; Unavailable (503) when Kafka cannot take it in time."""
+    known = await known_fingerprint(app, cmd)
+    if known is not None:
+        if known != cmd.fingerprint:
+            raise key_reused()
+        return  # same key, same body: already on the log, answer the same ids
+
+    envelope = cmd.envelope
+
+    async def produce() -> None:
+        await app[PRODUCER].send(
+            app[SETTINGS].topics.commands,
+            key=str(envelope.aggregate_id).encode(),
+            value=encode(envelope),
+        )
+        app[METRICS].commands.labels(envelope.type).inc()
+
+    await app[RECENT].once(cmd.command_id, cmd.fingerprint, produce)
+    app[RECENT].remember(
+        AcceptedCommand(
+            command_id=cmd.command_id,
+            org_id=envelope.org_id,
+            type=envelope.type,
+            aggregate_type=envelope.aggregate_type,
+            aggregate_id=envelope.aggregate_id,
+            fingerprint=cmd.fingerprint,
+            accepted_at=datetime.now(UTC),
+        ),
+        creates=creates,
+    )
+    log.debug(
+        "command produced",
+        command_id=str(cmd.command_id),
+        type=envelope.type,
+        org_id=envelope.org_id,
+    )
+
+
+def accepted(resource: str, aggregate_id: uuid.UUID, command_id: uuid.UUID) -> web.Response:
+    return web.json_response(
+        {"id": str(aggregate_id), "command_id": str(command_id), "status": "accepted"},
+        status=202,
+        headers={"Location": f"/v1/{resource}/{aggregate_id}"},
+    )

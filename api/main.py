@@ -1,0 +1,30 @@
+"""Running the API: `wavestack api` calls run(settings)."""
+
+from __future__ import annotations
+
+import structlog
+from aiohttp import web
+
+from api.app import create_app
+from api.config import ApiSettings
+
+log = structlog.get_logger(__name__)
+
+
+def run(settings: ApiSettings) -> None:
+    """Serves until SIGINT or SIGTERM, then closes the producer and the pool cleanly.
+
+    The read-model schema must exist (`wavestack migrate`); until it does, reads
+    answer 503 and /readyz says so.
+    """
+    log.info("api starting", host=settings.api_host, port=settings.api_port)
+    # run_app turns SIGINT and SIGTERM into a graceful shutdown that runs cleanup_ctx.
+    web.run_app(
+        create_app(settings),
+        host=settings.api_host,
+        port=settings.api_port,
+        print=None,
+        handle_signals=True,
+        shutdown_timeout=10.0,
+    )
+    log.info("api stopped")

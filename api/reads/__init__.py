@@ -1,0 +1,1 @@
+"""Read endpoints: plain SQL per read model, always filtered by the token's org_id."""

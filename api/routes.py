@@ -1,0 +1,203 @@
+"""The route table: path, scope and models of every endpoint, in one place.
+
+Both the router and the OpenAPI document are built from it, so they cannot drift.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from api import openapi, ops
+from api.auth.guard import GuardedHandler, Handler, requires
+from api.commands import handlers as commands
+from api.reads import assets, audit, clips, content, posts, projects, queue
+from api.reads import handlers as reads
+from api.reads.commands import CommandStatus
+from api.reads.paging import Page
+from schemas import commands as c
+
+READ = "read"
+
+
+@dataclass(frozen=True)
+class Route:
+    method: Literal["GET", "POST"]
+    path: str
+    handler: Callable[..., Awaitable[web.StreamResponse]]
+    summary: str
+    scope: str | None = None
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    idempotency: Literal["required", "optional"] | None = None
+    media: str = "application/json"
+
+
+def _command(
+    path: str,
+    handler: GuardedHandler,
+    scope: str,
+    body: type[BaseModel],
+    summary: str,
+    key: Literal["required", "optional"] = "required",
+) -> Route:
+    return Route("POST", path, handler, summary, scope, body=body, idempotency=key)
+
+
+ROUTES: list[Route] = [
+    _command(
+        "/v1/queue",
+        commands.enqueue_item,
+        "queue:write",
+        c.EnqueueItem,
+        "Queue content for publishing",
+    ),
+    _command(
+        "/v1/queue/{id}/cancel",
+        commands.cancel_item,
+        "queue:write",
+        c.CancelItem,
+        "Cancel a queue item (only before publishing)",
+        "optional",
+    ),
+    _command(
+        "/v1/queue/{id}/reschedule",
+        commands.reschedule_item,
+        "queue:write",
+        c.RescheduleItem,
+        "Move a queue item to another time",
+        "optional",
+    ),
+    _command(
+        "/v1/clips",
+        commands.request_clip,
+        "clips:write",
+        c.RequestClip,
+        "Cut a clip out of a video",
+    ),
+    _command(
+        "/v1/projects",
+        commands.create_project,
+        "projects:write",
+        c.CreateProject,
+        "Create a project",
+    ),
+    _command(
+        "/v1/assets",
+        commands.register_asset,
+        "assets:write",
+        c.RegisterAsset,
+        "Register a media file under the media root",
+    ),
+    Route(
+        "GET",
+        "/v1/commands/{command_id}",
+        reads.get_command,
+        "A command's outcome",
+        READ,
+        response=CommandStatus,
+    ),
+    Route(
+        "GET",
+        "/v1/queue",
+        reads.list_queue,
+        "List queue items",
+        READ,
+        query=queue.QueueQuery,
+        response=Page[queue.QueueItem],
+    ),
+    Route(
+        "GET",
+        "/v1/queue/{id}",
+        reads.get_queue_item,
+        "One queue item",
+        READ,
+        response=queue.QueueItem,
+    ),
+    Route(
+        "GET",
+        "/v1/posts",
+        reads.list_posts,
+        "List published posts",
+        READ,
+        query=posts.PostQuery,
+        response=Page[posts.Post],
+    ),
+    Route("GET", "/v1/posts/{id}", reads.get_post, "One post", READ, response=posts.Post),
+    Route(
+        "GET",
+        "/v1/clips",
+        reads.list_clips,
+        "List clips",
+        READ,
+        query=clips.ClipQuery,
+        response=Page[clips.Clip],
+    ),
+    Route("GET", "/v1/clips/{id}", reads.get_clip, "One clip", READ, response=clips.Clip),
+    Route(
+        "GET",
+        "/v1/assets",
+        reads.list_assets,
+        "List assets",
+        READ,
+        query=assets.AssetQuery,
+        response=Page[assets.Asset],
+    ),
+    Route("GET", "/v1/assets/{id}", reads.get_asset, "One asset", READ, response=assets.Asset),
+    Route(
+        "GET",
+        "/v1/assets/{id}/content",
+        content.asset_content,
+        "The asset's file (HTTP Range supported)",
+        READ,
+        media="application/octet-stream",
+    ),
+    Route(
+        "GET",
+        "/v1/projects",
+        reads.list_projects,
+        "List projects",
+        READ,
+        query=projects.ProjectQuery,
+        response=Page[projects.Project],
+    ),
+    Route(
+        "GET",
+        "/v1/projects/{id}",
+        reads.get_project,
+        "One project",
+        READ,
+        response=projects.Project,
+    ),
+    Route(
+        "GET",
+        "/v1/audit",
+        reads.list_audit,
+        "The organization's event history",
+        "audit:read",
+        query=audit.AuditQuery,
+        response=Page[audit.AuditEvent],
+    ),
+    Route("GET", "/.well-known/jwks.json", ops.jwks, "Public keys of the local signing keys"),
+    Route("GET", "/healthz", ops.healthz, "Liveness: the process is up"),
+    Route("GET", "/readyz", ops.readyz, "Readiness: Kafka and PostgreSQL answer"),
+    Route("GET", "/metrics", ops.metrics, "Prometheus metrics", media="text/plain"),
+    Route("GET", "/openapi.json", openapi.serve, "This API's OpenAPI 3.1 document"),
+]
+
+
+def add_routes(app: web.Application, routes: list[Route]) -> None:
+    for route in routes:
+        if route.scope is None:
+            handler = cast(Handler, route.handler)
+        else:
+            handler = requires(route.scope)(cast(GuardedHandler, route.handler))
+        if route.method == "GET":
+            app.router.add_get(route.path, handler)  # HEAD too: players probe with it
+        else:
+            app.router.add_route(route.method, route.path, handler)

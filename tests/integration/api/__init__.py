@@ -1,0 +1,1 @@
+"""Integration tests of the HTTP API against real Kafka and PostgreSQL."""
