@@ -1,0 +1,39 @@
+"""PostgreSQL connections for the projections: one schema per connection, JSON codecs."""
+
+from __future__ import annotations
+
+import json
+
+import asyncpg
+
+# PostgreSQL truncates identifiers longer than this (NAMEDATALEN - 1).
+MAX_IDENTIFIER = 63
+
+CONNECT_TIMEOUT = 10.0
+
+
+async def connect(dsn: str, schema: str, *, purpose: str) -> asyncpg.Connection:
+    """A connection whose unqualified table names resolve in ``schema``.
+
+    The application name shows up in pg_stat_activity, so an operator (and the
+    fault-injection tests) can tell the projector's sessions apart.
+    """
+    conn = await asyncpg.connect(
+        dsn,
+        timeout=CONNECT_TIMEOUT,
+        server_settings={
+            "search_path": schema,
+            "application_name": f"wavestack-{purpose}"[:MAX_IDENTIFIER],
+            # Timestamps come back as aware UTC datetimes whatever the server default.
+            "TimeZone": "UTC",
+        },
+    )
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    return conn
+
+
+def quote_ident(name: str) -> str:
+    """A schema or table name as a quoted identifier (names come from Settings or the catalog)."""
+    if len(name) > MAX_IDENTIFIER:
+        raise ValueError(f"identifier {name!r} is longer than {MAX_IDENTIFIER} characters")
+    return '"' + name.replace('"', '""') + '"'

@@ -1,0 +1,66 @@
+"""Kafka helpers of the projections: the consumer and what the log looks like now."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.catalog import Topics
+
+
+def projection_topics(topics: Topics) -> list[str]:
+    return [topics.events, topics.commands]
+
+
+def new_consumer(
+    bootstrap: str, group_id: str | None, max_records: int, *, session_timeout_ms: int = 10_000
+) -> AIOKafkaConsumer:
+    # enable_auto_commit=False and no commits at all: the positions that count are the
+    # ones in PostgreSQL, written in the same transaction as the rows. A Kafka commit
+    # could only ever disagree with them (committed but rows rolled back, or the
+    # reverse), and on assignment we seek to the database's positions anyway.
+    # "earliest": a partition we know nothing about is projected from its beginning.
+    return AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        max_poll_records=max_records,
+        session_timeout_ms=session_timeout_ms,
+        request_timeout_ms=15000,
+    )
+
+
+async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``; a missing topic is an error, never auto-created."""
+    wanted = list(topics)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    await admin.start()
+    try:
+        described = {t["topic"]: t for t in await admin.describe_topics(wanted)}
+    finally:
+        await admin.close()
+    found: list[TopicPartition] = []
+    for topic in wanted:
+        entry = described.get(topic)
+        if entry is None or entry["error_code"] != 0 or not entry["partitions"]:
+            raise LookupError(f"topic {topic!r} does not exist (run `wavestack topics`)")
+        found.extend(
+            TopicPartition(topic, p) for p in sorted(e["partition"] for e in entry["partitions"])
+        )
+    return found
+
+
+async def log_ends(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:
+    """The end offset of every partition the projector reads, as of now."""
+    tps = await partitions_of(bootstrap, projection_topics(topics))
+    consumer = new_consumer(bootstrap, None, 1)
+    await consumer.start()
+    try:
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        return ends
+    finally:
+        await consumer.stop()

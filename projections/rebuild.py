@@ -1,0 +1,154 @@
+"""Rebuild: project the whole log into a fresh schema beside the live one, then swap.
+
+1. ``<live>_rebuild_<ts>`` is created and migrated, and the log is projected into it
+   up to the end offsets of that moment, while the live schema keeps serving and
+   the live projector keeps running.
+2. In one transaction: the live projection_state rows are locked (the live
+   projector now waits at its next batch), the rebuild catches up with what arrived
+   meanwhile, the epochs are bumped in both schemas, and the schemas are renamed:
+   live -> ``<live>_old_<ts>``, rebuild -> live. Readers see the old model until the
+   commit and the new one after it, never a mix of tables.
+3. The live projector's waiting batch sees the bumped epoch, rolls back, opens a
+   fresh session and continues from the rebuilt schema's positions (the rebuild
+   writes positions under the live projection name, so they are the live ones now).
+
+Trap: ``ALTER SCHEMA ... RENAME`` does not wait for transactions that use the
+schema. A transaction open across the swap resolves names again at each statement
+and can write half into the old schema and half into the new one; that is why the
+swap first locks the rows every projector batch locks first. Plain reads are safe:
+PostgreSQL invalidates cached plans on a schema rename, so prepared statements of
+other sessions (asyncpg's statement cache, the API pool) resolve to the new tables
+at their next execution. A read *transaction* spanning the swap may see both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import asyncpg
+
+from projections.catchup import catch_up
+from projections.checksum import checksum
+from projections.config import PROJECTION, ProjectorSettings
+from projections.db import MAX_IDENTIFIER, connect, quote_ident
+from projections.kafka import log_ends
+from projections.migrate import migrate
+from projections.progress import ProgressCallback
+
+
+class RebuildInterrupted(RuntimeError):
+    """Stopped before the swap (or never started): the live schema is untouched."""
+
+
+@dataclass(frozen=True)
+class RebuildSummary:
+    schema: str
+    old_schema: str | None  # None when dropped
+    records: int
+    dead_lettered: int
+    seconds: float
+    checksum: str
+
+
+def rebuild_names(live: str, stamp: str) -> tuple[str, str]:
+    """(rebuild schema, name the live schema is moved to)."""
+    fresh, old = f"{live}_rebuild_{stamp}", f"{live}_old_{stamp}"
+    if len(fresh) > MAX_IDENTIFIER:
+        raise ValueError(
+            f"schema name {live!r} is too long to rebuild beside ({fresh!r} exceeds "
+            f"{MAX_IDENTIFIER} characters)"
+        )
+    return fresh, old
+
+
+async def rebuild(
+    settings: ProjectorSettings,
+    *,
+    keep_old: bool = True,
+    progress: ProgressCallback | None = None,
+    stop: asyncio.Event | None = None,
+    now: datetime | None = None,
+) -> RebuildSummary:
+    started = time.monotonic()
+    live = settings.db_schema
+    fresh, old = rebuild_names(live, (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S"))
+    admin = await connect(settings.dsn, live, purpose=f"rebuild-{live}")
+    try:
+        taken = await admin.fetchval(
+            "SELECT string_agg(nspname, ', ') FROM pg_namespace WHERE nspname IN ($1, $2)",
+            fresh,
+            old,
+        )
+        if taken:
+            raise RebuildInterrupted(f"schema {taken} already exists; drop it or retry later")
+        await migrate(admin, live)  # so there is a live schema, state table included, to swap
+        await migrate(admin, fresh)
+        ends = await log_ends(settings.kafka_bootstrap, settings.topics)
+        first = await catch_up(
+            settings, schema=fresh, until=ends, start={}, progress=progress, stop=stop
+        )
+        if stop is not None and stop.is_set():
+            raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
+        async with admin.transaction():
+            epochs = await _lock_live(admin, live)
+            second = await catch_up(
+                settings,
+                schema=fresh,
+                until=await log_ends(settings.kafka_bootstrap, settings.topics),
+                start=ends,
+            )
+            await _swap(admin, live, fresh, old, epochs)
+        kept: str | None = old
+        if not keep_old:
+            await admin.execute(f"DROP SCHEMA {quote_ident(old)} CASCADE")
+            kept = None
+        digest = await checksum(admin, live)
+    finally:
+        await admin.close()
+    return RebuildSummary(
+        schema=live,
+        old_schema=kept,
+        records=first.records + second.records,
+        dead_lettered=first.dead_lettered + second.dead_lettered,
+        seconds=time.monotonic() - started,
+        checksum=digest,
+    )
+
+
+async def _lock_live(conn: asyncpg.Connection, live: str) -> dict[str, int]:
+    """Locks every live projection's state row: their batches wait from now on."""
+    # The row must exist to be locked: a projector starting right now would create it.
+    await conn.execute(
+        f"INSERT INTO {quote_ident(live)}.projection_state (projection) VALUES ($1)"
+        " ON CONFLICT DO NOTHING",
+        PROJECTION,
+    )
+    rows = await conn.fetch(
+        f"SELECT projection, epoch FROM {quote_ident(live)}.projection_state FOR UPDATE"
+    )
+    return {r["projection"]: r["epoch"] for r in rows}
+
+
+async def _swap(
+    conn: asyncpg.Connection, live: str, fresh: str, old: str, epochs: dict[str, int]
+) -> None:
+    # Every epoch moves past anything a running projector holds: the one waiting
+    # on the old row sees it change, the one that reads the new schema too.
+    for name, current in epochs.items():
+        epoch = current + 1
+        await conn.execute(
+            f"UPDATE {quote_ident(live)}.projection_state SET epoch = $2 WHERE projection = $1",
+            name,
+            epoch,
+        )
+        await conn.execute(
+            f"INSERT INTO {quote_ident(fresh)}.projection_state (projection, epoch) VALUES ($1, $2)"
+            " ON CONFLICT (projection) DO UPDATE SET epoch = EXCLUDED.epoch",
+            name,
+            epoch,
+        )
+    await conn.execute(f"ALTER SCHEMA {quote_ident(live)} RENAME TO {quote_ident(old)}")
+    await conn.execute(f"ALTER SCHEMA {quote_ident(fresh)} RENAME TO {quote_ident(live)}")

@@ -1,0 +1,1 @@
+"""The projector, replay, rebuild and the operator tools against real Kafka and PostgreSQL."""
