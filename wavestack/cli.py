@@ -9,16 +9,15 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
+from wavestack.errors import UserError
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
-
-
-class UserError(Exception):
-    """A mistake the operator can fix: printed as one line, exit status 2."""
 
 
 def run_async(coro: Coroutine[Any, Any, int]) -> int:
@@ -184,6 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"wavestack: {exc}", file=sys.stderr)
         return 2
+    except (OSError, KafkaError, asyncpg.PostgresError) as exc:
+        # Services that are down or refuse us: say which, without a traceback.
+        print(f"wavestack: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 

@@ -44,9 +44,9 @@ async def _start(name: str) -> asyncio.subprocess.Process:
     )
 
 
-async def _wait_ready(settings: Settings, timeout: float = 60.0) -> None:
+async def _wait_ready(settings: Settings, within: float = 60.0) -> None:
     url = f"http://{settings.api_host}:{settings.api_port}/readyz"
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:
             try:
@@ -56,7 +56,7 @@ async def _wait_ready(settings: Settings, timeout: float = 60.0) -> None:
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.3)
-    raise TimeoutError(f"the API was not ready at {url} within {timeout:.0f} s")
+    raise TimeoutError(f"the API was not ready at {url} within {within:.0f} s")
 
 
 async def _create_demo(settings: Settings, token: str) -> str:
