@@ -1,0 +1,298 @@
+"""Clip jobs: bounded concurrency, a wall-clock timeout, progress, and atomic publication."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from clipper import process
+from clipper.errors import ClipTimeoutError, FfmpegError, LimitExceededError
+from clipper.limits import ClipLimits
+from clipper.paths import MediaRoot, ffmpeg_url
+from clipper.plan import ClipPlan, ThumbnailFormat, plan_clip, plan_thumbnail, with_progress
+from clipper.probe import Probe, probe
+from clipper.progress import ProgressCallback, ProgressTracker
+from clipper.request import ClipSpec
+from clipper.seek import SeekPoint, find_seek_point, landing_keyframe, predictable_seek
+from clipper.store import clip_path, discard, publish, temp_path, thumbnail_path
+from schemas.commands import ClipAspect, ClipFormat, ClipMode
+
+_VERSION = re.compile(r"^ffmpeg version (\S+)")
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """A finished clip. Paths are relative to the media root."""
+
+    path: str
+    format: ClipFormat
+    mode: ClipMode
+    aspect: ClipAspect
+    duration: float
+    size: int
+    sha256: str
+    width: int | None
+    height: int | None
+    # Where the clip really starts in the source, and how much before the asked start.
+    actual_start: float
+    start_offset: float
+    thumbnail: str | None
+    # Everything needed to make the same clip again: source, range, settings, ffmpeg.
+    lineage: dict[str, Any]
+    # The finished clip as probed (at its final path): no need to probe it again.
+    output: Probe = field(repr=False)
+
+
+class ClipRunner:
+    """Runs clip jobs against one media root within ``limits``.
+
+    ``clip`` is safe to call from many tasks: at most ``limits.concurrency`` jobs run at
+    once, each bounded by ``limits.timeout_seconds`` from the moment it gets its slot.
+    Cancelling the calling task stops its ffmpeg (SIGTERM, then SIGKILL), reaps it and
+    removes its temporary files before the cancellation propagates.
+    """
+
+    def __init__(
+        self,
+        media_root: Path,
+        limits: ClipLimits,
+        *,
+        ffmpeg: str = "ffmpeg",
+        ffprobe: str = "ffprobe",
+        thumbnail_format: ThumbnailFormat = "jpg",
+        durable: bool = True,
+    ) -> None:
+        self.media = MediaRoot(media_root)
+        self.limits = limits
+        self._ffmpeg = ffmpeg
+        self._ffprobe = ffprobe
+        self._thumbnail_format: ThumbnailFormat = thumbnail_format
+        self._durable = durable
+        self._slots = asyncio.Semaphore(limits.concurrency)
+        self._version: str | None = None
+        # Our own outputs may be larger than a source may be; they are capped by -fs.
+        self._output_limits = replace(
+            limits, max_source_bytes=max(limits.max_source_bytes, limits.max_output_bytes)
+        )
+
+    async def clip(
+        self,
+        source: str,
+        spec: ClipSpec,
+        *,
+        progress: ProgressCallback | None = None,
+        registered: Probe | None = None,
+        source_sha256: str | None = None,
+    ) -> ClipResult:
+        """Cut ``spec`` out of ``source`` (a path relative to the media root).
+
+        ``progress`` is awaited with fractions in (0, 1] that only grow, 1.0 once the
+        clip is in place; an exception it raises aborts the job. A source registered as
+        an asset was probed then: pass that ``registered`` probe (still used only while
+        the file keeps its size) and/or its ``source_sha256`` so that a large source is
+        not read again. Raises a MediaError subclass with a message for the user.
+        """
+        path = self.media.resolve(source, field="source.path")
+        async with self._slots:
+            try:
+                async with asyncio.timeout(self.limits.timeout_seconds):
+                    return await self._clip(path, spec, progress, registered, source_sha256)
+            except TimeoutError as exc:
+                raise ClipTimeoutError(
+                    f"the clip took longer than the limit of {self.limits.timeout_seconds:g} s; "
+                    "ask for a shorter range, or use mode=fast"
+                ) from exc
+
+    async def probe(self, source: str, *, with_sha256: bool = True) -> Probe:
+        """Describe a file under the media root (asset registration), or refuse it."""
+        path = self.media.resolve(source)
+        return await self._probe_source(path, with_sha256=with_sha256)
+
+    async def prepare(self, source: str, spec: ClipSpec, output: Path) -> ClipPlan:
+        """The ffmpeg command ``clip`` runs, writing to ``output`` (for benchmarks)."""
+        path = self.media.resolve(source, field="source.path")
+        source_probe = await self._probe_source(path, with_sha256=False)
+        spec.check_against(source_probe)
+        seek = await self._find_seek(source_probe, spec)
+        return self._plan(source_probe, spec, seek, output)
+
+    async def ffmpeg_version(self) -> str:
+        if self._version is None:
+            done = await process.run([self._ffmpeg, "-hide_banner", "-version"])
+            found = _VERSION.match(done.stdout.decode("utf-8", "replace"))
+            self._version = found.group(1) if found else "unknown"
+        return self._version
+
+    async def _clip(
+        self,
+        path: Path,
+        spec: ClipSpec,
+        progress: ProgressCallback | None,
+        registered: Probe | None,
+        source_sha256: str | None,
+    ) -> ClipResult:
+        source = await self._source(path, registered, with_sha256=source_sha256 is None)
+        spec.check_against(source)
+        version = await self.ffmpeg_version()
+        temp = temp_path(self.media.root, spec.format)
+        thumb_temp = temp_path(self.media.root, self._thumbnail_format) if source.video else None
+        try:
+            plan = await self._cut(source, spec, temp, thumb_temp, progress)
+            size = (await asyncio.to_thread(temp.stat)).st_size
+            if size >= self.limits.max_output_bytes:
+                raise LimitExceededError(
+                    f"the clip would be larger than the limit of {self.limits.max_output_bytes} "
+                    "bytes; ask for a shorter range or a smaller aspect"
+                )
+            out = await probe(temp, self._output_limits, label="the clip", ffprobe=self._ffprobe)
+            _verify(out, source)
+            assert out.sha256 is not None and out.duration is not None
+            final = clip_path(self.media.root, out.sha256, spec.format)
+            thumb_final = None
+            if thumb_temp is not None:
+                thumb_final = thumbnail_path(self.media.root, out.sha256, self._thumbnail_format)
+                # The thumbnail first: whoever sees the clip can count on its thumbnail.
+                await asyncio.to_thread(publish, thumb_temp, thumb_final, durable=self._durable)
+            await asyncio.to_thread(publish, temp, final, durable=self._durable)
+        finally:
+            discard(temp, thumb_temp)
+        if progress is not None:
+            await progress(1.0)
+        return ClipResult(
+            path=self.media.relative(final),
+            format=spec.format,
+            mode=spec.mode,
+            aspect=spec.aspect,
+            duration=out.duration,
+            size=out.size,
+            sha256=out.sha256,
+            width=out.width,
+            height=out.height,
+            actual_start=plan.actual_start,
+            start_offset=plan.start_offset,
+            thumbnail=self.media.relative(thumb_final) if thumb_final else None,
+            lineage={
+                "source": {
+                    "path": self.media.relative(path),
+                    "sha256": source_sha256 or source.sha256,
+                    "size": source.size,
+                    "duration": source.duration,
+                },
+                "range": {"start": spec.start, "duration": spec.duration},
+                "actual_start": plan.actual_start,
+                "mode": spec.mode,
+                "aspect": spec.aspect,
+                "format": spec.format,
+                "ffmpeg_version": version,
+                "ffmpeg_args": _template(plan.argv, path, temp),
+            },
+            output=replace(out, path=final),
+        )
+
+    async def _cut(
+        self,
+        source: Probe,
+        spec: ClipSpec,
+        output: Path,
+        thumbnail: Path | None,
+        progress: ProgressCallback | None,
+    ) -> ClipPlan:
+        """Run the cut, the thumbnail and (when it can wait) the keyframe lookup together."""
+        input_seek = predictable_seek(source, spec.start)
+        if input_seek is None:
+            seek = await self._find_seek(source, spec)
+        else:
+            seek = SeekPoint(input_seek, input_seek)
+        plan = self._plan(source, spec, seek, output)
+        lookup = input_seek is not None and spec.mode == "fast"
+        _, _, keyframe = await process.together(
+            self._run_ffmpeg(plan, progress),
+            self._thumbnail(source, spec, seek, thumbnail) if thumbnail else process.nothing(),
+            self._landing(source, spec.start) if lookup else process.nothing(),
+        )
+        if keyframe is not None:
+            plan = replace(plan, actual_start=keyframe, start_offset=spec.start - keyframe)
+        return plan
+
+    async def _source(self, path: Path, registered: Probe | None, *, with_sha256: bool) -> Probe:
+        if registered is not None:
+            size = (await asyncio.to_thread(path.stat)).st_size
+            if size == registered.size:
+                return replace(registered, path=path)
+        return await self._probe_source(path, with_sha256=with_sha256)
+
+    async def _probe_source(self, path: Path, *, with_sha256: bool) -> Probe:
+        return await probe(
+            path,
+            self.limits,
+            with_sha256=with_sha256,
+            label=self.media.relative(path),
+            ffprobe=self._ffprobe,
+        )
+
+    async def _find_seek(self, source: Probe, spec: ClipSpec) -> SeekPoint:
+        return await find_seek_point(
+            source,
+            spec.start,
+            spec.end,
+            latest=spec.mode == "fast",
+            limits=self.limits,
+            ffprobe=self._ffprobe,
+        )
+
+    async def _landing(self, source: Probe, start: float) -> float:
+        return await landing_keyframe(
+            source, start, start, limits=self.limits, ffprobe=self._ffprobe
+        )
+
+    def _plan(self, source: Probe, spec: ClipSpec, seek: SeekPoint, output: Path) -> ClipPlan:
+        return plan_clip(
+            source,
+            spec,
+            seek,
+            output,
+            max_output_bytes=self.limits.max_output_bytes,
+            ffmpeg=self._ffmpeg,
+        )
+
+    async def _run_ffmpeg(self, plan: ClipPlan, progress: ProgressCallback | None) -> None:
+        tracker = ProgressTracker(plan.expected_duration)
+
+        async def on_line(line: str) -> None:
+            fraction = tracker.feed(line)
+            if fraction is not None and progress is not None:
+                await progress(fraction)
+
+        done = await process.run(with_progress(plan.argv), on_line=on_line)
+        if done.returncode != 0:
+            raise FfmpegError(f"ffmpeg failed to cut the clip: {self._last_line(done.stderr)}")
+
+    async def _thumbnail(
+        self, source: Probe, spec: ClipSpec, seek: SeekPoint, output: Path
+    ) -> None:
+        argv = plan_thumbnail(
+            source, spec, seek, output, fmt=self._thumbnail_format, ffmpeg=self._ffmpeg
+        )
+        done = await process.run(argv)
+        made = await asyncio.to_thread(lambda: output.is_file() and output.stat().st_size > 0)
+        if done.returncode != 0 or not made:
+            raise FfmpegError(f"ffmpeg failed to make a thumbnail: {self._last_line(done.stderr)}")
+
+    def _last_line(self, stderr: str) -> str:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        # Messages reach users: no paths of this machine in them.
+        return (lines[-1] if lines else "no message").replace(str(self.media.root), "<media>")
+
+
+def _verify(out: Probe, source: Probe) -> None:
+    if out.duration is None or (source.video is not None and out.video is None):
+        raise FfmpegError("ffmpeg produced a clip without the expected streams")
+
+
+def _template(argv: tuple[str, ...], source: Path, output: Path) -> list[str]:
+    """The command line with this machine's paths replaced by placeholders."""
+    swap = {ffmpeg_url(source): "{source}", ffmpeg_url(output): "{output}"}
+    return ["ffmpeg", *(swap.get(arg, arg) for arg in argv[1:])]

@@ -1,0 +1,84 @@
+"""Where clips live: content-addressed paths, written under a temporary name, then renamed."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import time
+import uuid
+from pathlib import Path
+
+CLIPS_DIR = "clips"
+# Inside clips/ so a rename into clips/<xx>/ never crosses file systems.
+PARTIAL_DIR = "clips/.partial"
+PARTIAL_SUFFIX = ".partial"
+
+
+def clip_path(root: Path, sha256: str, ext: str) -> Path:
+    return root / CLIPS_DIR / sha256[:2] / f"{sha256}.{ext}"
+
+
+def thumbnail_path(root: Path, clip_sha256: str, ext: str) -> Path:
+    return root / CLIPS_DIR / clip_sha256[:2] / f"{clip_sha256}.thumb.{ext}"
+
+
+def temp_path(root: Path, ext: str) -> Path:
+    """A fresh name for a file being written; never a name any reader looks for."""
+    partial = root / PARTIAL_DIR
+    partial.mkdir(parents=True, exist_ok=True)
+    return partial / f"{uuid.uuid4().hex}.{ext}{PARTIAL_SUFFIX}"
+
+
+def publish(temp: Path, final: Path, *, durable: bool = True) -> None:
+    """Atomically move a complete file to its final path (the same bytes may be there).
+
+    ``durable`` syncs the data before the rename and the directory after, so that
+    even a power cut never leaves an empty or partial file at ``final``.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if durable:
+        fd = os.open(temp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    os.replace(temp, final)
+    if durable:
+        fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def discard(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+
+def cleanup_stale_temp_files(root: Path, *, older_than_seconds: float = 0.0) -> list[Path]:
+    """Delete temp files left by a crashed run; returns what was deleted.
+
+    Call at worker start. With 0 everything in the temp area goes, which is right when
+    this worker is the only one writing to ``root``; when several workers share a media
+    root, pass more than the job timeout so that another worker's running job (whose
+    file ffmpeg keeps touching) is left alone.
+    """
+    partial = root / PARTIAL_DIR
+    if not partial.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for entry in partial.iterdir():
+        try:
+            info = entry.lstat()
+            if stat.S_ISDIR(info.st_mode) or info.st_mtime > cutoff:
+                continue
+            entry.unlink()
+        except FileNotFoundError:
+            continue  # another worker cleaned it at the same moment
+        removed.append(entry)
+    return removed
