@@ -7,6 +7,7 @@ from typing import Any, get_args
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from api.auth.cache import VerifiedTokens
 from api.auth.jwks import RemoteJwks
 from api.auth.keystore import KeyStore
 from api.auth.principal import Principal
@@ -37,8 +38,12 @@ class TokenVerifier:
         self._audience = audience
         self._leeway = leeway
         self._remote = remote
+        self._verified = VerifiedTokens()
 
     async def verify(self, token: str) -> Principal:
+        cached = self._verified.get(token)
+        if cached is not None:
+            return cached
         key = await self._key_for(token)
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -60,7 +65,10 @@ class TokenVerifier:
             raise AuthError("the token's signature does not verify") from exc
         except jwt.PyJWTError as exc:
             raise AuthError(f"invalid token: {exc}") from exc
-        return principal_from(claims)
+        principal = principal_from(claims)
+        # exp is required and was checked with the leeway; cache no longer than it.
+        self._verified.put(token, principal, float(claims["exp"]))
+        return principal
 
     async def _key_for(self, token: str) -> rsa.RSAPublicKey:
         try:
