@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -116,10 +115,3 @@ async def stack(
             await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
         finally:
             await conn.close()
-
-
-Poll = Callable[..., Awaitable[dict[str, Any]]]
-
-
-def workdir(stack: Stack) -> Path:
-    return stack.settings.media_root

@@ -79,7 +79,7 @@ async def test_a_cancelled_item_shows_cancelled_and_cannot_be_rescheduled(stack:
         key="e2e-cancel",
     )
     await stack.eventually(f"/v1/queue/{item['id']}", found)
-    status, cancel = await stack.post(f"/v1/queue/{item['id']}/cancel", {})
+    status, _ = await stack.post(f"/v1/queue/{item['id']}/cancel", {})
     assert status == 202
     cancelled = await stack.eventually(
         f"/v1/queue/{item['id']}", lambda s, b: b.get("status") == "cancelled"
