@@ -15,7 +15,7 @@ class Message(BaseModel):
     backwards compatible needs a new VERSION and an upcaster (schemas/upcasting.py).
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1

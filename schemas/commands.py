@@ -86,7 +86,7 @@ class RegisterAsset(Command):
 class ClipSource(BaseModel):
     """Where a clip comes from: a registered asset, or a path under the media root."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     asset_id: uuid.UUID | None = None
     path: str | None = Field(default=None, min_length=1, max_length=1024)
