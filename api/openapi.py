@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from api.routes import Route
 
 REF = "#/components/schemas/{model}"
+SERVER_FILLED = frozenset({"resolved_source"})
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details",
@@ -101,6 +102,11 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
         else:
             ok["content"] = {route.media: {}}
         op["responses"]["200"] = ok
+    for status, what in route.answers:
+        if status.startswith("4"):
+            op["responses"][status] = _problem(what)
+        else:
+            op["responses"][status] = {"description": what}
     if route.scope is not None:
         op["security"] = [{"bearer": [route.scope]}]
         op["responses"]["401"] = _problem("Missing or invalid token")
@@ -121,6 +127,11 @@ def build_document(routes: list[Route]) -> dict[str, Any]:
         if isinstance(model, type) and issubclass(model, BaseModel)
     }
     schemas = {**defs.get("$defs", {}), "Problem": PROBLEM_SCHEMA, "Accepted": ACCEPTED_SCHEMA}
+    for body in {r.body for r in routes if r.body is not None}:
+        # Fields the API fills in itself: a client that sends them is refused.
+        properties = schemas[names[body]].get("properties", {})
+        for field in SERVER_FILLED & properties.keys():
+            del properties[field]
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         paths.setdefault(route.path, {})[route.method.lower()] = _operation(route, names)

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from api import openapi, ops
 from api.auth.guard import GuardedHandler, Handler, requires
 from api.commands import handlers as commands
+from api.commands import media
 from api.reads import assets, audit, clips, content, posts, projects, queue
 from api.reads import handlers as reads
 from api.reads.commands import CommandStatus
@@ -36,6 +37,8 @@ class Route:
     response: type[BaseModel] | None = None
     idempotency: Literal["required", "optional"] | None = None
     media: str = "application/json"
+    # Answers beyond the ones every route of its kind has, for the OpenAPI document.
+    answers: tuple[tuple[str, str], ...] = ()
 
 
 def _command(
@@ -45,8 +48,9 @@ def _command(
     body: type[BaseModel],
     summary: str,
     key: Literal["required", "optional"] = "required",
+    answers: tuple[tuple[str, str], ...] = (),
 ) -> Route:
-    return Route("POST", path, handler, summary, scope, body=body, idempotency=key)
+    return Route("POST", path, handler, summary, scope, body=body, idempotency=key, answers=answers)
 
 
 ROUTES: list[Route] = [
@@ -75,10 +79,14 @@ ROUTES: list[Route] = [
     ),
     _command(
         "/v1/clips",
-        commands.request_clip,
+        media.request_clip,
         "clips:write",
         c.RequestClip,
         "Cut a clip out of a video",
+        answers=(
+            ("404", "The source asset is unknown, or another organization's"),
+            ("409", "The source asset is not registered (yet)"),
+        ),
     ),
     _command(
         "/v1/projects",
@@ -89,7 +97,7 @@ ROUTES: list[Route] = [
     ),
     _command(
         "/v1/assets",
-        commands.register_asset,
+        media.register_asset,
         "assets:write",
         c.RegisterAsset,
         "Register a media file under the media root",
@@ -156,6 +164,12 @@ ROUTES: list[Route] = [
         "The asset's file (HTTP Range supported)",
         READ,
         media="application/octet-stream",
+        answers=(
+            ("206", "Partial content: the requested byte range"),
+            ("304", "Not modified (If-None-Match / If-Modified-Since)"),
+            ("409", "The asset is not registered"),
+            ("416", "Range not satisfiable"),
+        ),
     ),
     Route(
         "GET",

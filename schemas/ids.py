@@ -16,6 +16,15 @@ def command_id_for(org_id: str, idempotency_key: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"command:{org_id}:{idempotency_key}")
 
 
+def command_id_on(org_id: str, idempotency_key: str, aggregate_id: uuid.UUID) -> uuid.UUID:
+    """The command id of a client request on an existing aggregate (cancel, reschedule):
+    the same key reused on another aggregate is another command. JSON keeps the parts
+    apart whatever characters they hold, and the prefix keeps these ids apart from
+    ``command_id_for``'s."""
+    parts = json.dumps([org_id, str(aggregate_id), idempotency_key])
+    return uuid.uuid5(NAMESPACE, f"command-on:{parts}")
+
+
 def aggregate_id_for(command_id: uuid.UUID) -> uuid.UUID:
     """The id of the aggregate a creating command brings into being."""
     return uuid.uuid5(NAMESPACE, f"aggregate:{command_id}")

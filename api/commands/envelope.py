@@ -13,7 +13,7 @@ from api.auth.principal import Principal
 from api.problems import Problem, field_error
 from schemas.base import Command
 from schemas.envelope import Envelope
-from schemas.ids import aggregate_id_for, command_id_for, fingerprint
+from schemas.ids import aggregate_id_for, command_id_for, command_id_on, fingerprint
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 CORRELATION_HEADER = "X-Correlation-Id"
@@ -75,9 +75,18 @@ def prepare(
     now: datetime | None = None,
 ) -> Prepared:
     """Builds the envelope. A creating command (no ``aggregate_id``) derives every id
-    from (org, key); a command on an existing aggregate gets a key-derived or random id."""
-    command_id = command_id_for(who.org_id, key) if key is not None else uuid.uuid4()
-    target = aggregate_id if aggregate_id is not None else aggregate_id_for(command_id)
+    from (org, key); a command on an existing aggregate gets an id derived from (org,
+    key, aggregate) - one key reused on two items makes two commands - or a random one."""
+    if aggregate_id is None:
+        if key is None:
+            raise ValueError("a creating command needs an idempotency key")
+        command_id = command_id_for(who.org_id, key)
+        target = aggregate_id_for(command_id)
+    else:
+        command_id = (
+            command_id_on(who.org_id, key, aggregate_id) if key is not None else uuid.uuid4()
+        )
+        target = aggregate_id
     envelope = Envelope(
         id=command_id,  # the message *is* the command: a retry reproduces it
         type=command.TYPE,

@@ -1,52 +1,26 @@
-"""POST handlers: one per command of DESIGN §6, each a thin shell around submit()."""
+"""POST handlers of queue items and projects, each a thin shell around submit()."""
 
 from __future__ import annotations
 
-import math
 import uuid
 
 from aiohttp import web
 
-from api.appkeys import DATABASE, LIMITER, RECENT
+from api.appkeys import DATABASE, RECENT
 from api.auth.principal import Principal
 from api.commands.body import command_data, read_command
 from api.commands.envelope import idempotency_key, prepare
-from api.commands.paths import path_problem
-from api.commands.service import accepted, submit
-from api.problems import Problem, field_error, not_found, validation_problem
+from api.commands.service import accepted, submit, throttle
+from api.problems import Problem, not_found
 from api.reads.commands import creation_known
 from api.reads.queue import status_of
 from api.responses import path_id
 from schemas.base import Command
-from schemas.commands import (
-    CancelItem,
-    CreateProject,
-    EnqueueItem,
-    RegisterAsset,
-    RequestClip,
-    RescheduleItem,
-)
+from schemas.commands import CancelItem, CreateProject, EnqueueItem, RescheduleItem
 
 # Transitions the read model already rules out (DESIGN §8: cancel only before publishing).
 NOT_CANCELLABLE = frozenset({"publishing", "published", "failed"})
 NOT_RESCHEDULABLE = frozenset({"publishing", "published", "failed", "cancelled"})
-
-
-def throttle(request: web.Request, who: Principal) -> None:
-    wait = request.app[LIMITER].take(who.org_id)
-    if wait > 0:
-        raise Problem(
-            429,
-            "this organization is sending commands faster than its rate limit",
-            kind="rate-limited",
-            headers={"Retry-After": str(max(1, math.ceil(wait)))},
-        )
-
-
-def _check_path(loc: list[str | int], path: str | None) -> None:
-    reason = None if path is None else path_problem(path)
-    if reason is not None:
-        raise validation_problem([field_error(loc, reason)])
 
 
 async def _create(
@@ -55,10 +29,6 @@ async def _create(
     throttle(request, who)
     key = idempotency_key(request, required=True)
     command = await read_command(request, model)
-    if isinstance(command, RegisterAsset):
-        _check_path(["body", "path"], command.path)
-    if isinstance(command, RequestClip):
-        _check_path(["body", "source", "path"], command.source.path)
     cmd = prepare(request, who, command, command_data(command), key=key)
     await submit(request.app, cmd, creates=True)
     return accepted(resource, cmd.aggregate_id, cmd.command_id)
@@ -68,16 +38,8 @@ async def enqueue_item(request: web.Request, who: Principal) -> web.StreamRespon
     return await _create(request, who, EnqueueItem, "queue")
 
 
-async def request_clip(request: web.Request, who: Principal) -> web.StreamResponse:
-    return await _create(request, who, RequestClip, "clips")
-
-
 async def create_project(request: web.Request, who: Principal) -> web.StreamResponse:
     return await _create(request, who, CreateProject, "projects")
-
-
-async def register_asset(request: web.Request, who: Principal) -> web.StreamResponse:
-    return await _create(request, who, RegisterAsset, "assets")
 
 
 async def _item_status(request: web.Request, who: Principal) -> tuple[uuid.UUID, str | None]:

@@ -1,62 +1,63 @@
-"""Shape check of media paths in requests: relative to the media root, nothing more.
+"""Media paths in requests: the clipper's shape rules, and a file that exists under the root.
 
-What the request alone can tell is refused here with 422 (DESIGN §10, issue 3); what
-only the file can tell (links out, playlists, non-media) is the clipper's job later.
-When the clipper provides ``clipper.paths.validate_relative_path`` it is applied too,
-so the API and the clipper can never disagree on the rules.
+What the request alone can tell is refused here with 422 (DESIGN §10, issue 3), using
+the clipper's own ``validate_relative_path`` so the API and the worker can never
+disagree on the rules. What only the file's content can tell (a playlist renamed to
+.mp4, a non-media file) is the worker's probe, later.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import importlib.util
-import re
-from collections.abc import Callable
-from typing import Any
+import asyncio
+from pathlib import Path
 
-# A scheme or protocol prefix ffmpeg would honour ("http:", "concat:", "subfile,,...:").
-_PROTOCOL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*[:,]")
+from api.problems import Loc, Problem, field_error, validation_problem
+from clipper.errors import MediaError, MediaNotFoundError
+from clipper.paths import MediaRoot, validate_relative_path
 
-
-def local_path_problem(path: str) -> str | None:
-    """Why ``path`` is not an acceptable relative media path, or None when it is."""
-    if not path:
-        return "the path is empty"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
-        return "the path contains control characters"
-    if "\\" in path:
-        return "use '/' as the separator"
-    if path.startswith("/"):
-        return "the path must be relative to the media root"
-    if _PROTOCOL.match(path) or ":" in path:
-        return "protocol prefixes and ':' are not allowed in media paths"
-    if any(part in ("", ".", "..") for part in path.split("/")):
-        return "the path must not contain empty, '.' or '..' segments"
-    return None
-
-
-@functools.cache
-def _clipper_validator() -> Callable[[str], Any] | None:
-    if importlib.util.find_spec("clipper") is None or (
-        importlib.util.find_spec("clipper.paths") is None
-    ):
-        return None
-    # Present but broken must fail loudly, not silently skip the clipper's rules.
-    module = importlib.import_module("clipper.paths")
-    validator = getattr(module, "validate_relative_path", None)
-    return validator if callable(validator) else None
+NO_SUCH_FILE = "no such file under the media root"
 
 
 def path_problem(path: str) -> str | None:
-    """The local rules, then the clipper's (its ValueError message becomes the reason)."""
-    reason = local_path_problem(path)
-    if reason is not None:
-        return reason
-    validator = _clipper_validator()
-    if validator is not None:
-        try:
-            validator(path)
-        except ValueError as exc:
-            return str(exc) or "the path is not acceptable"
+    """Why ``path`` is not a plain relative media path, or None when it is.
+
+    The clipper's rules (no scheme or protocol prefix, not absolute, no ``..``, no
+    control or invisible characters, ``/`` separators). A path the clipper would only
+    accept after normalising (``./a.mp4``, ``a//b.mp4``) is refused with its plain
+    form: the command carries the path exactly as sent, so it must already be plain.
+    """
+    try:
+        clean = validate_relative_path(path)
+    except MediaError as exc:
+        return exc.message
+    if clean != path:
+        return f"write the path in its plain form: {clean!r}"
     return None
+
+
+def file_problem(root: Path, path: str) -> str | None:
+    """Why ``path`` names no regular file inside ``root`` (symlinks followed and kept
+    inside), or None. Touches the file system: run it in a thread."""
+    try:
+        MediaRoot(root).resolve(path)
+    except MediaNotFoundError:
+        return NO_SUCH_FILE
+    except MediaError as exc:
+        return exc.message
+    return None
+
+
+def refuse(loc: Loc, reason: str) -> Problem:
+    return validation_problem([field_error(loc, reason)])
+
+
+def check_path_shape(loc: Loc, path: str) -> None:
+    reason = path_problem(path)
+    if reason is not None:
+        raise refuse(loc, reason)
+
+
+async def check_file_exists(loc: Loc, root: Path, path: str) -> None:
+    reason = await asyncio.to_thread(file_problem, root, path)
+    if reason is not None:
+        raise refuse(loc, reason)

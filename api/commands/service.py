@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
 from aiohttp import web
 
-from api.appkeys import DATABASE, METRICS, PRODUCER, RECENT, SETTINGS
+from api.appkeys import DATABASE, LIMITER, METRICS, PRODUCER, RECENT, SETTINGS
+from api.auth.principal import Principal
 from api.backends.errors import Unavailable
 from api.commands.envelope import IDEMPOTENCY_HEADER, Prepared
 from api.commands.recent import AcceptedCommand
@@ -16,6 +19,17 @@ from api.problems import Problem, field_error
 from schemas.codec import encode
 
 log = structlog.get_logger(__name__)
+
+
+def throttle(request: web.Request, who: Principal) -> None:
+    wait = request.app[LIMITER].take(who.org_id)
+    if wait > 0:
+        raise Problem(
+            429,
+            "this organization is sending commands faster than its rate limit",
+            kind="rate-limited",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
 
 
 def key_reused() -> Problem:
@@ -53,14 +67,27 @@ async def known_fingerprint(app: web.Application, cmd: Prepared) -> str | None:
     return None if row is None else str(row["fingerprint"])
 
 
-async def submit(app: web.Application, cmd: Prepared, *, creates: bool) -> None:
+async def submit(
+    app: web.Application,
+    cmd: Prepared,
+    *,
+    creates: bool,
+    checks: Callable[[], Awaitable[None]] | None = None,
+) -> None:
     """Produces ``cmd`` unless the same command is already known; 422 if its key was
-    used with another body; Unavailable (503) when Kafka cannot take it in time."""
+    used with another body; Unavailable (503) when Kafka cannot take it in time.
+
+    ``checks`` (raising a Problem) run only for a command not known yet: what they look
+    at may have changed since (a file moved away), and a retry of an accepted command
+    must still answer the same ids.
+    """
     known = await known_fingerprint(app, cmd)
     if known is not None:
         if known != cmd.fingerprint:
             raise key_reused()
         return  # same key, same body: already on the log, answer the same ids
+    if checks is not None:
+        await checks()
 
     envelope = cmd.envelope
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from pydantic import BaseModel
@@ -13,9 +13,12 @@ from api.backends.postgres import Database
 from api.reads.paging import ListQuery, Page, Where, fetch_page, uuid_key
 from schemas.commands import AssetKind
 
+AssetStatus = Literal["probing", "registered", "failed"]
+
 COLUMNS = (
     "id, project_id, path, kind, title, container, duration_s, width, height, size_bytes, "
-    "sha256, probe, lineage, status, error, created_at, updated_at, version"
+    "sha256, probe, lineage, status, error, error_code, thumbnail_path, source_clip_id, "
+    "created_at, updated_at, version"
 )
 
 
@@ -35,6 +38,9 @@ class Asset(BaseModel):
     lineage: dict[str, Any] | None
     status: str
     error: str | None
+    error_code: str | None
+    thumbnail_path: str | None
+    source_clip_id: uuid.UUID | None
     created_at: datetime
     updated_at: datetime
     version: int
@@ -42,7 +48,7 @@ class Asset(BaseModel):
 
 class AssetQuery(ListQuery):
     kind: AssetKind | None = None
-    status: str | None = None
+    status: AssetStatus | None = None
     project_id: uuid.UUID | None = None
 
 

@@ -16,8 +16,8 @@ ClipStatus = Literal["requested", "running", "succeeded", "failed"]
 
 COLUMNS = (
     "id, project_id, source_asset_id, source_path, start_s, duration_s, format, mode, aspect, "
-    "title, status, progress, output_asset_id, actual_start_s, error, lineage, created_at, "
-    "updated_at, version"
+    "title, status, attempt, progress, output_asset_id, actual_start_s, start_offset_s, error, "
+    "error_code, lineage, created_at, updated_at, version"
 )
 
 
@@ -33,10 +33,13 @@ class Clip(BaseModel):
     aspect: str
     title: str
     status: str
+    attempt: int
     progress: float
     output_asset_id: uuid.UUID | None
     actual_start_s: float | None
+    start_offset_s: float | None
     error: str | None
+    error_code: str | None
     lineage: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime

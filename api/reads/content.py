@@ -1,35 +1,129 @@
-"""Serving an asset's file, with HTTP Range (players seek), never outside the media root."""
+"""Serving a registered asset's file, never anything outside the media root."""
 
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+import os
+import stat
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from aiohttp import web
 
 from api.appkeys import DATABASE, SETTINGS
 from api.auth.principal import Principal
-from api.problems import not_found
+from api.problems import Problem, not_found
 from api.reads.assets import get_asset
+from api.reads.filesend import send_file
 from api.responses import path_id
+from clipper.errors import MediaError
+from clipper.paths import MediaRoot
+
+# Only media types: anything else is served as an opaque download, so a file that
+# happens to be HTML or SVG can never run as a page on the API's origin.
+_BY_EXTENSION = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".mkv": "video/x-matroska",
+    ".ts": "video/mp2t",
+    ".avi": "video/x-msvideo",
+    ".flv": "video/x-flv",
+    ".ogv": "video/ogg",
+    ".m4a": "audio/mp4",
+    ".mp3": "audio/mpeg",
+    ".aac": "audio/aac",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+}
+# ffprobe's format names (the asset's `container`), for files without a known extension.
+_BY_CONTAINER = {
+    "mov,mp4,m4a,3gp,3g2,mj2": "video/mp4",
+    "matroska,webm": "video/x-matroska",
+    "mpegts": "video/mp2t",
+    "avi": "video/x-msvideo",
+    "flv": "video/x-flv",
+    "ogg": "audio/ogg",
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+    "png_pipe": "image/png",
+    "jpeg_pipe": "image/jpeg",
+    "webp_pipe": "image/webp",
+}
+FALLBACK_TYPE = "application/octet-stream"
 
 
-def inside(root: Path, relative: str) -> Path | None:
-    """The file ``relative`` names under ``root``, or None if it resolves anywhere else
-    (``..``, an absolute path, a symlink pointing out) or is not a regular file."""
-    base = root.resolve()
-    candidate = (base / relative).resolve()
-    if not candidate.is_relative_to(base) or not candidate.is_file():
+def content_type(path: str, container: str | None) -> str:
+    by_extension = _BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
+    return by_extension or _BY_CONTAINER.get(container or "", FALLBACK_TYPE)
+
+
+def fd_inside(fd: int, root: Path) -> bool:
+    """Where the open file really is. Checked on the descriptor, after opening, so a
+    directory swapped for a link between the check and the open is caught too."""
+    proc = Path(f"/proc/self/fd/{fd}")
+    if proc.parent.is_dir():
+        return Path(os.readlink(proc)).is_relative_to(root)
+    return True  # no /proc: the path was resolved and opened without following a link
+
+
+def open_inside(root: Path, relative: str) -> BinaryIO | None:
+    """The regular file ``relative`` names inside ``root``, opened; None if it resolves
+    anywhere else (``..``, an absolute path, a link pointing out), is missing or is not
+    a regular file. Blocking: run it in a thread."""
+    media = MediaRoot(root)
+    try:
+        real = media.resolve(relative)
+    except MediaError:
         return None
-    return candidate
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        # O_NOFOLLOW: a link put in place of the checked file after resolve() is refused;
+        # O_NONBLOCK: a FIFO put there cannot hang the thread (regular files ignore it).
+        fd = os.open(real, flags)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode) or not fd_inside(fd, media.root):
+            os.close(fd)
+            return None
+    except OSError:
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
+
+
+def _not_registered(status: str) -> Problem:
+    return Problem(
+        409,
+        f"the asset has no content to serve (status {status})",
+        kind="asset-not-registered",
+        title="Conflict",
+        extra={"asset_status": status},
+    )
 
 
 async def asset_content(request: web.Request, who: Principal) -> web.StreamResponse:
     asset = await get_asset(request.app[DATABASE], who.org_id, path_id(request, "asset"))
     if asset is None:
         raise not_found("asset")
-    path = await asyncio.to_thread(inside, request.app[SETTINGS].media_root, asset.path)
-    if path is None:
+    if asset.status != "registered":
+        raise _not_registered(asset.status)
+    # Checked again on every request: the file may have been replaced since registration.
+    fobj = await asyncio.to_thread(open_inside, request.app[SETTINGS].media_root, asset.path)
+    if fobj is None:
         raise not_found("asset file")
-    # FileResponse answers Range (206/416), If-Modified-Since and HEAD by itself.
-    return web.FileResponse(path, headers={"Cache-Control": "private, max-age=0"})
+    headers = {"Cache-Control": "private, max-age=0", "X-Content-Type-Options": "nosniff"}
+    try:
+        return await send_file(request, fobj, content_type(asset.path, asset.container), headers)
+    finally:
+        fobj.close()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -17,6 +20,7 @@ from schemas.envelope import Envelope
 from wavestack.settings import Settings
 
 ClientFactory = Callable[..., Awaitable[TestClient[Any, Any]]]
+AssetFactory = Callable[..., Awaitable[uuid.UUID]]
 TokenFactory = Callable[..., str]
 
 ALL_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
@@ -106,3 +110,35 @@ def read_commands(settings: Settings) -> Callable[[], Awaitable[list[Envelope]]]
             await consumer.stop()
 
     return read
+
+
+@pytest.fixture
+def add_asset(db: asyncpg.Connection) -> AssetFactory:
+    """Inserts an asset row as the projector would (registered, probed, in org-a)."""
+
+    async def add(
+        path: str = "in/source.mp4",
+        *,
+        org: str = "org-a",
+        status: str = "registered",
+        duration_s: float | None = 60.0,
+        sha256: str | None = "ab" * 32,
+        container: str | None = "mov,mp4,m4a,3gp,3g2,mj2",
+    ) -> uuid.UUID:
+        asset_id = uuid.uuid4()
+        await db.execute(
+            "INSERT INTO assets (id, org_id, path, kind, container, duration_s, sha256, status, "
+            "created_at, updated_at, version) VALUES ($1, $2, $3, 'video', $4, $5, $6, $7, $8, "
+            "$8, 1)",
+            asset_id,
+            org,
+            path,
+            container,
+            duration_s,
+            sha256,
+            status,
+            datetime.now(UTC),
+        )
+        return asset_id
+
+    return add

@@ -1,0 +1,216 @@
+"""GET /v1/assets/{id}/content: the registered file itself, by range, never outside the root."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from api.reads.content import fd_inside, open_inside
+from wavestack.settings import Settings
+
+Headers = Callable[..., dict[str, str]]
+AssetFactory = Callable[..., Awaitable[uuid.UUID]]
+
+CONTENT = bytes(range(256)) * 64  # 16 KiB with a recognisable pattern
+
+
+@pytest.fixture
+def video(settings: Settings) -> Path:
+    (settings.media_root / "clips").mkdir()
+    path = settings.media_root / "clips" / "cut.mp4"
+    path.write_bytes(CONTENT)
+    return path
+
+
+async def test_the_whole_file_is_served_with_a_media_type_and_validators(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+) -> None:
+    asset_id = await add_asset("clips/cut.mp4")
+    resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
+    assert resp.status == 200
+    assert await resp.read() == CONTENT
+    assert resp.headers["Content-Type"] == "video/mp4"
+    assert resp.headers["Content-Length"] == str(len(CONTENT))
+    assert resp.headers["Accept-Ranges"] == "bytes"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["ETag"].startswith('"')
+    assert "Last-Modified" in resp.headers
+
+
+async def test_a_range_request_gets_206_with_exactly_those_bytes(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+) -> None:
+    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
+    size = len(CONTENT)
+    for header, first, last in (
+        ("bytes=1000-1999", 1000, 1999),
+        ("bytes=16000-", 16000, size - 1),
+        ("bytes=-24", size - 24, size - 1),
+        ("bytes=10-999999", 10, size - 1),
+    ):
+        resp = await client.get(url, headers=bearer() | {"Range": header})
+        assert resp.status == 206, header
+        assert await resp.read() == CONTENT[first : last + 1], header
+        assert resp.headers["Content-Range"] == f"bytes {first}-{last}/{size}", header
+        assert resp.headers["Content-Length"] == str(last - first + 1), header
+
+
+@pytest.mark.parametrize("header", [f"bytes={len(CONTENT)}-", f"bytes={len(CONTENT) + 5}-99999"])
+async def test_an_unsatisfiable_range_is_a_416_naming_the_size(
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    video: Path,
+    header: str,
+) -> None:
+    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
+    resp = await client.get(url, headers=bearer() | {"Range": header})
+    assert resp.status == 416
+    assert resp.headers["Content-Range"] == f"bytes */{len(CONTENT)}"
+    assert resp.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("header", ["bytes=5-2", "lines=1-2", "bytes=0-1,4-5", "bytes=x-"])
+async def test_a_range_this_server_does_not_support_gets_the_whole_file(
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    video: Path,
+    header: str,
+) -> None:
+    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
+    resp = await client.get(url, headers=bearer() | {"Range": header})
+    assert resp.status == 200
+    assert await resp.read() == CONTENT
+
+
+async def test_conditional_requests_answer_304_or_ignore_a_stale_range(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+) -> None:
+    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
+    etag = (await client.get(url, headers=bearer())).headers["ETag"]
+    cached = await client.get(url, headers=bearer() | {"If-None-Match": etag})
+    assert cached.status == 304
+    assert await cached.read() == b""
+    same = await client.get(url, headers=bearer() | {"Range": "bytes=0-9", "If-Range": etag})
+    assert (same.status, await same.read()) == (206, CONTENT[:10])
+    stale = await client.get(url, headers=bearer() | {"Range": "bytes=0-9", "If-Range": '"old"'})
+    assert (stale.status, await stale.read()) == (200, CONTENT)
+
+
+async def test_head_answers_the_headers_without_the_body(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+) -> None:
+    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
+    resp = await client.head(url, headers=bearer())
+    assert resp.status == 200
+    assert int(resp.headers["Content-Length"]) == len(CONTENT)
+    assert await resp.read() == b""
+
+
+async def test_another_organizations_asset_is_a_404(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+) -> None:
+    asset_id = await add_asset("clips/cut.mp4", org="org-b")
+    resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
+    assert resp.status == 404
+    assert CONTENT[:64] not in await resp.read()
+    owner = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer(org="org-b"))
+    assert owner.status == 200
+
+
+@pytest.mark.parametrize("status", ["probing", "failed"])
+async def test_an_asset_that_is_not_registered_serves_nothing(
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    video: Path,
+    status: str,
+) -> None:
+    asset_id = await add_asset("clips/cut.mp4", status=status)
+    resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
+    assert resp.status == 409
+    assert (await resp.json())["asset_status"] == status
+
+
+async def test_a_symlink_escaping_the_media_root_never_serves_the_outside_file(
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    settings: Settings,
+    tmp_path: Path,
+) -> None:
+    secret = tmp_path / "secret.mp4"
+    secret.write_bytes(b"do not serve")
+    os.symlink(secret, settings.media_root / "escape.mp4")
+    os.symlink(tmp_path, settings.media_root / "dir-out")
+    for path in ("escape.mp4", "dir-out/secret.mp4", "../secret.mp4", str(secret)):
+        asset_id = await add_asset(path)
+        resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
+        assert resp.status == 404, path
+        assert b"do not serve" not in await resp.read()
+
+
+async def test_a_file_swapped_for_a_link_after_registration_is_not_served(
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    video: Path,
+    tmp_path: Path,
+) -> None:
+    asset_id = await add_asset("clips/cut.mp4")
+    url = f"/v1/assets/{asset_id}/content"
+    assert (await client.get(url, headers=bearer())).status == 200
+    secret = tmp_path / "secret.mp4"
+    secret.write_bytes(b"do not serve")
+    video.unlink()
+    os.symlink(secret, video)
+    resp = await client.get(url, headers=bearer())
+    assert resp.status == 404
+    assert b"do not serve" not in await resp.read()
+
+
+async def test_a_file_that_is_not_media_is_served_as_an_opaque_download(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, settings: Settings
+) -> None:
+    (settings.media_root / "page.html").write_text("<script>alert(1)</script>")
+    asset_id = await add_asset("page.html", container=None)
+    resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
+    assert resp.status == 200
+    assert resp.headers["Content-Type"] == "application/octet-stream"
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_descriptor_is_checked_for_where_the_file_really_is(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "in.mp4").write_bytes(b"inside")
+    (tmp_path / "out.mp4").write_bytes(b"outside")
+    for name, inside in ((root / "in.mp4", True), (tmp_path / "out.mp4", False)):
+        fd = os.open(name, os.O_RDONLY)
+        try:
+            assert fd_inside(fd, root) is inside
+        finally:
+            os.close(fd)
+
+
+def test_a_directory_replaced_by_a_link_out_is_not_opened(tmp_path: Path) -> None:
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "clips").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "clips" / "a.mp4").write_bytes(b"inside")
+    (elsewhere / "a.mp4").write_bytes(b"outside")
+    opened = open_inside(root, "clips/a.mp4")
+    assert opened is not None
+    with opened:
+        assert opened.read() == b"inside"
+    (root / "clips" / "a.mp4").unlink()
+    (root / "clips").rmdir()
+    os.symlink(elsewhere, root / "clips")
+    assert open_inside(root, "clips/a.mp4") is None
