@@ -12,8 +12,11 @@ NAMESPACE = uuid.UUID("6f2b8f0e-3c1a-5d7e-9a41-0c5e2f7b9d13")
 
 
 def command_id_for(org_id: str, idempotency_key: str) -> uuid.UUID:
-    """The command id of a client request, scoped to its organization."""
-    return uuid.uuid5(NAMESPACE, f"command:{org_id}:{idempotency_key}")
+    """The command id of a client request, scoped to its organization.
+
+    JSON keeps the parts apart: org "a:b" with key "k" and org "a" with key "b:k"
+    must not share an id."""
+    return uuid.uuid5(NAMESPACE, f"command:{json.dumps([org_id, idempotency_key])}")
 
 
 def command_id_on(org_id: str, idempotency_key: str, aggregate_id: uuid.UUID) -> uuid.UUID:

@@ -130,3 +130,7 @@ def test_schedule_at_without_an_offset_is_refused() -> None:
         EnqueueItem.model_validate(
             {"platform": "x", "title": "t", "schedule_at": "2026-12-01T10:00:00"}
         )
+
+
+def test_command_ids_keep_organization_and_key_apart() -> None:
+    assert command_id_for("a:b", "k") != command_id_for("a", "b:k")
