@@ -8,58 +8,25 @@ the same state, to the same bytes (docs/architecture.md, "Decider").
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
 import structlog
-from aiokafka.errors import (
-    CorruptRecordException,
-    InvalidTopicError,
-    KafkaError,
-    MessageSizeTooLargeError,
-    RecordListTooLargeError,
-    RecordTooLargeError,
-)
-from faust.exceptions import ProducerSendError
 from faust.streams import Stream
 from faust.types import EventT, StreamT
 from faust.types.tuples import Message
 
 from schemas.catalog import Topics
-from schemas.dlq import dlq_headers
 from streams import metrics
 from streams.decider import handle
 from streams.poison import Poison, read_command
 from streams.record import dump_record, load_record
+from streams.sending import Outgoing, SendRefused, dead_letter, produce
 
 CONSUMER = "decider"
-# Kafka will never take these, however often we ask; anything else is retried.
-PERMANENT = (
-    MessageSizeTooLargeError,
-    RecordTooLargeError,
-    RecordListTooLargeError,
-    InvalidTopicError,
-    CorruptRecordException,
-)
-MAX_BACKOFF_SECONDS = 30.0
 
 log = structlog.get_logger("streams.decider")
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    topic: str
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes]] | None = None
-
-
-class SendRefused(Exception):
-    """Kafka refused a message for good (e.g. too large)."""
 
 
 class Decider:
@@ -111,10 +78,7 @@ class Decider:
     async def _dead_letter(
         self, message: Message, poison: Poison, bound: Any, cause: str = "poison"
     ) -> None:
-        headers = dlq_headers(
-            poison.reason, message.topic, message.partition, message.offset, CONSUMER
-        )
-        batch = [Outgoing(self.topics.dlq, message.key, message.value, headers)]
+        batch = [dead_letter(message, poison.reason, self.topics.dlq, CONSUMER)]
         if poison.outcome is not None:
             batch.append(Outgoing(self.topics.events, poison.outcome_key, _bytes(poison)))
         bound.warning("command_dead_lettered", reason=poison.reason, cause=cause)
@@ -126,31 +90,8 @@ class Decider:
             # is this log line and the metric; the offset must move on.
             bound.error("dead_letter_refused", reason=poison.reason)
 
-    async def _produce(self, batch: Sequence[Outgoing], bound: Any) -> None:
-        """Produces every message and waits for all acks; retries the batch until done.
-
-        The batch is deterministic (same ids, same bytes), so a re-send after a
-        "maybe written" timeout only makes duplicates that consumers drop by id.
-        """
-        delay = 0.5
-        while True:
-            try:
-                producer = await self.app.maybe_start_producer()
-                pending = [
-                    await producer.send(m.topic, m.key, m.value, None, None, m.headers)
-                    for m in batch
-                ]
-                await asyncio.gather(*pending)
-                return
-            except (KafkaError, ProducerSendError) as exc:
-                # faust wraps what aiokafka raises at send(); the future raises it bare.
-                cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
-                if isinstance(cause, PERMANENT):
-                    raise SendRefused(repr(cause)) from exc
-                metrics.SEND_RETRIES.inc()
-                bound.warning("produce_retry", error=repr(exc), delay=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+    async def _produce(self, batch: list[Outgoing], bound: Any) -> None:
+        await produce(self.app, batch, bound, on_retry=metrics.SEND_RETRIES.inc)
 
 
 def _bytes(poison: Poison) -> bytes:

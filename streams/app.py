@@ -8,11 +8,23 @@ from typing import Any, Protocol
 import faust
 from faust.transport.drivers.aiokafka import Producer
 
+from clipper import ClipLimits, ClipRunner, ClipSettings
 from schemas.catalog import Topics
 from streams.agent import Decider
+from streams.agents.assets import AssetProber
+from streams.agents.base import AGENT as MEDIA_AGENT
+from streams.agents.base import EventAgent
+from streams.agents.clipping import ClipHandler
+from streams.agents.jobs import Jobs
+from streams.agents.sweeper import sweep, sweep_interval
+
+# How long a clip may keep its agent from taking the next event beyond the clip
+# timeout itself: hashing a large source (outside the clipper's timeout), probing,
+# and sending the results.
+CLIP_MARGIN_SECONDS = 300.0
 
 
-class WorkerSettings(Protocol):
+class WorkerSettings(ClipSettings, Protocol):
     """What the worker reads from ``wavestack.settings.Settings`` (kept local: layering)."""
 
     @property
@@ -27,6 +39,8 @@ class WorkerSettings(Protocol):
     def worker_data_dir(self) -> Path: ...
     @property
     def worker_web_port(self) -> int: ...
+    @property
+    def media_root(self) -> Path: ...
 
 
 class IdempotentProducer(Producer):
@@ -44,6 +58,18 @@ class WorkerApp(faust.App):
     def _new_producer(self) -> Producer:
         return IdempotentProducer(self.transport, loop=self.loop, beacon=self.beacon)
 
+    async def on_stop(self) -> None:
+        """Stops the media agent before faust waits for every started message to be acked.
+
+        Otherwise a running clip would hold the shutdown for up to its timeout.
+        Cancelling it stops ffmpeg and removes its temp files (the clipper does
+        both); its event stays unacked, so the clip runs again after a restart.
+        """
+        media = self.agents.get(MEDIA_AGENT)
+        if media is not None:
+            await media.stop()
+        await super().on_stop()
+
 
 def create_app(
     settings: WorkerSettings, *, web: bool = False, session_timeout: float = 30.0
@@ -54,6 +80,10 @@ def create_app(
     the group hands them to the next one.
     """
     topics = Topics(settings.topic_prefix)
+    # A clip holds its event for up to this long. aiokafka leaves the group when
+    # faust's fetcher stops polling for max_poll_interval (it does while a stream
+    # buffer is full), and faust logs "slow processing" errors past the other two.
+    busy = settings.clip_timeout_seconds + CLIP_MARGIN_SECONDS
     app = WorkerApp(
         f"{settings.topic_prefix}-worker",
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
@@ -75,6 +105,9 @@ def create_app(
         broker_session_timeout=session_timeout,
         broker_heartbeat_interval=max(session_timeout / 10, 0.5),
         broker_rebalance_timeout=session_timeout,
+        broker_max_poll_interval=busy,
+        stream_processing_timeout=busy,
+        broker_commit_livelock_soft_timeout=busy,
         web_enabled=web,
         web_port=settings.worker_web_port,
         web_host="127.0.0.1",
@@ -99,4 +132,46 @@ def create_app(
     decider = Decider(app, table, topics)
     # concurrency 1: a second actor could commit past an unfinished message (faust #606).
     app.agent(commands, name="decider", concurrency=1)(decider.run)
+    _add_media_agents(app, settings, topics)
     return app
+
+
+def _add_media_agents(app: faust.App, settings: WorkerSettings, topics: Topics) -> None:
+    """The agent on the events topic (asset probing, clipping) and the temp-file sweeper.
+
+    One agent at concurrency 1 (faust #606, and see streams/agents/base.py for why
+    not one agent per handler): one worker process probes or cuts one thing at a
+    time, in log order per partition. More clips at once means more partitions and
+    more worker processes.
+    """
+    events = app.topic(
+        topics.events,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        internal=False,
+    )
+    table = app.Table(
+        "media_jobs",
+        partitions=settings.topic_partitions,
+        key_type=str,
+        help="Asset or clip id -> the media agent's attempts and whether it is done.",
+    )
+    jobs = Jobs(table)
+    limits = ClipLimits.from_settings(settings)
+    media_root = Path(settings.media_root)
+    handlers = [
+        AssetProber(app, topics, jobs, media_root, limits),
+        ClipHandler(app, topics, jobs, ClipRunner(media_root, limits)),
+    ]
+    agent = EventAgent(app, topics, handlers)
+    app.agent(events, name=MEDIA_AGENT, concurrency=1)(agent.run)
+
+    timeout = settings.clip_timeout_seconds
+
+    async def sweep_temp_files() -> None:
+        await sweep(media_root, timeout)
+
+    app.task(sweep_temp_files)  # once at start: a crash's leftovers go first
+    app.timer(sweep_interval(timeout), name="temp-file-sweeper")(sweep_temp_files)

@@ -1,8 +1,8 @@
-"""Prometheus counters of the decider: what it decided, refused and could not send."""
+"""Prometheus metrics of the worker: the decider's decisions and the agents' work."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 COMMANDS = Counter(
     "wavestack_decider_commands_total",
@@ -17,4 +17,26 @@ DEAD_LETTERS = Counter(
 SEND_RETRIES = Counter(
     "wavestack_decider_send_retries_total",
     "Retries of a decision's produce after a retriable Kafka error",
+)
+
+AGENT_EVENTS = Counter(
+    "wavestack_agent_events_total",
+    "Events of the events topic a handler acted on, by handler and result",
+    ["handler", "result"],
+)
+AGENT_DEAD_LETTERS = Counter(
+    "wavestack_agent_dead_letters_total",
+    "Messages of the events topic an agent sent to the DLQ, by agent and cause",
+    ["agent", "cause"],
+)
+AGENT_SEND_RETRIES = Counter(
+    "wavestack_agent_send_retries_total",
+    "Retries of a handler's command produce after a retriable Kafka error",
+    ["handler"],
+)
+CLIP_SECONDS = Histogram(
+    "wavestack_clip_seconds",
+    "Wall time of one clip attempt in the clipping agent, by outcome",
+    ["outcome"],
+    buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
 )

@@ -40,7 +40,7 @@ def read_command(key: bytes | None, value: bytes | None, received: datetime) -> 
     try:
         envelope = decode(value)
     except DecodeError as exc:
-        return _poison(str(exc), _salvage(value), received)
+        return _poison(str(exc), salvage(value), received)
     if envelope.type not in COMMAND_TYPES:
         # An event (or other message) here is misrouted: its command id belongs to a
         # command decided elsewhere, so it must not get an outcome of its own.
@@ -53,7 +53,8 @@ def read_command(key: bytes | None, value: bytes | None, received: datetime) -> 
     return envelope
 
 
-def _salvage(value: bytes | None) -> dict[str, Any]:
+def salvage(value: bytes | None) -> dict[str, Any]:
+    """Whatever JSON object a message holds, however invalid as an envelope ({} if none)."""
     try:
         raw = json.loads(value or b"")
     except ValueError:

@@ -9,9 +9,25 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
+from schemas.agent_commands import (
+    CompleteClip,
+    FailAssetRegistration,
+    FailClip,
+    RecordAssetProbe,
+    RecordClipProgress,
+    RegisterClipOutput,
+    StartClip,
+)
 from schemas.base import Command, Event
-from schemas.commands import CancelItem, CreateProject, EnqueueItem, RescheduleItem
-from streams.domain import project, queue
+from schemas.commands import (
+    CancelItem,
+    CreateProject,
+    EnqueueItem,
+    RegisterAsset,
+    RequestClip,
+    RescheduleItem,
+)
+from streams.domain import asset, clip, project, queue
 from streams.domain.common import Decision
 
 S = TypeVar("S", bound=BaseModel)
@@ -35,13 +51,33 @@ class Aggregate(Generic[S]):
 
 QUEUE_ITEM = Aggregate("queue_item", queue.QueueItemState, queue.decide, queue.evolve)
 PROJECT = Aggregate("project", project.ProjectState, project.decide, project.evolve)
+ASSET = Aggregate("asset", asset.AssetState, asset.decide, asset.evolve)
+CLIP = Aggregate("clip", clip.ClipState, clip.decide, clip.evolve)
 
 HANDLERS: dict[str, Aggregate[Any]] = {
     EnqueueItem.TYPE: QUEUE_ITEM,
     CancelItem.TYPE: QUEUE_ITEM,
     RescheduleItem.TYPE: QUEUE_ITEM,
     CreateProject.TYPE: PROJECT,
+    RegisterAsset.TYPE: ASSET,
+    RecordAssetProbe.TYPE: ASSET,
+    FailAssetRegistration.TYPE: ASSET,
+    RegisterClipOutput.TYPE: ASSET,
+    RequestClip.TYPE: CLIP,
+    StartClip.TYPE: CLIP,
+    RecordClipProgress.TYPE: CLIP,
+    CompleteClip.TYPE: CLIP,
+    FailClip.TYPE: CLIP,
 }
 
 # Commands that bring their aggregate into being (its id derives from the command id).
-CREATING: frozenset[str] = frozenset({EnqueueItem.TYPE, CreateProject.TYPE})
+# A clip's output asset is created by RegisterClipOutput, under derived_id(clip, "output-asset").
+CREATING: frozenset[str] = frozenset(
+    {
+        EnqueueItem.TYPE,
+        CreateProject.TYPE,
+        RegisterAsset.TYPE,
+        RequestClip.TYPE,
+        RegisterClipOutput.TYPE,
+    }
+)

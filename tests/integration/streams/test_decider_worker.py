@@ -146,14 +146,16 @@ async def test_a_reused_key_with_another_body_is_refused_without_a_second_outcom
     assert [e.data["title"] for e in enqueued] == ["First"]
 
 
-async def test_projects_are_created_and_unsupported_commands_are_rejected(stack: Stack) -> None:
+async def test_projects_are_created_and_asset_registrations_requested(stack: Stack) -> None:
     tenant = org()
     project = creating(tenant, "p", CreateProject(name="Season 2"))
     asset = creating(tenant, "a", RegisterAsset(path="in/video.mp4"))
     await send_commands(stack.settings, [project, asset])
     assert (await outcome_of(stack, project)).data["outcome"] == "applied"
-    unsupported = await outcome_of(stack, asset)
-    assert (unsupported.data["outcome"], unsupported.data["status"]) == ("rejected", 422)
+    requested = await outcome_of(stack, asset)
+    assert requested.data["outcome"] == "applied"
+    [event] = events_of(stack.events, asset)
+    assert (event.type, event.data["path"]) == ("asset.AssetRegistrationRequested", "in/video.mp4")
 
 
 async def test_poison_goes_to_the_dlq_with_its_reason_and_the_worker_keeps_deciding(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from schemas.agent_commands import StartClip
 from schemas.base import Command
 from schemas.codec import decode, wrap
 from schemas.commands import CancelItem, CreateProject, EnqueueItem, RegisterAsset, RescheduleItem
@@ -191,13 +192,32 @@ def test_a_create_project_is_applied_with_its_event() -> None:
     assert outcome.data["target_aggregate_type"] == "project"
 
 
-def test_commands_the_decider_does_not_handle_yet_are_rejected_with_422() -> None:
+def test_a_register_asset_is_applied_as_a_registration_request_on_a_new_asset() -> None:
     command = creating("org-a", "a-1", RegisterAsset(path="in/video.mp4"))
     result = handle(command, None)
-    [outcome] = produced(result)
-    assert (outcome.data["outcome"], outcome.data["status"]) == ("rejected", 422)
-    assert "not supported" in outcome.data["reason"]
-    assert outcome.id == event_id_for(command.command_id, 0)
+    event, outcome = produced(result)
+    assert (event.type, event.aggregate_type, event.sequence) == (
+        "asset.AssetRegistrationRequested",
+        "asset",
+        1,
+    )
+    assert outcome.data["outcome"] == "applied"
+    assert outcome.data["target_aggregate_type"] == "asset"
+    assert result.record is not None and result.record.state == {
+        "status": "probing",
+        "path": "in/video.mp4",
+        "kind": "video",
+        "title": "",
+        "project_id": None,
+    }
+
+
+def test_an_agent_command_on_another_aggregate_type_is_answered_as_not_found() -> None:
+    command, record = enqueued()
+    probe = addressing("org-a", command.aggregate_id, StartClip(attempt=1))
+    [outcome] = produced(handle(probe, record))
+    assert (outcome.data["outcome"], outcome.data["status"]) == ("rejected", 404)
+    assert outcome.data["reason"] == "clip not found"
 
 
 def test_a_duplicate_cancel_emits_only_its_outcome_and_keeps_the_sequence() -> None:

@@ -1,0 +1,92 @@
+"""Asset registration: probe the file named, report what it is or why it cannot be one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import faust
+import structlog
+
+from clipper import ClipLimits, MediaError, MediaRoot, probe
+from schemas.agent_commands import FailAssetRegistration, RecordAssetProbe
+from schemas.catalog import Topics
+from schemas.codec import payload_as
+from schemas.envelope import Envelope
+from schemas.events import AssetRegistrationRequested
+from schemas.ids import derived_id
+from streams import metrics
+from streams.agents.base import EventHandler, command_for
+from streams.agents.jobs import Job, Jobs
+from streams.agents.media import media_info
+
+MAX_REASON_CHARS = 2000
+
+Report = RecordAssetProbe | FailAssetRegistration
+
+log = structlog.get_logger("streams.agents.assets")
+
+
+class AssetProber(EventHandler):
+    name: ClassVar[str] = "assets"
+    handles: ClassVar[frozenset[str]] = frozenset({AssetRegistrationRequested.TYPE})
+
+    def __init__(
+        self, app: faust.App, topics: Topics, jobs: Jobs, media_root: Path, limits: ClipLimits
+    ) -> None:
+        super().__init__(app, topics)
+        self.jobs = jobs
+        self.media = MediaRoot(media_root)
+        self.limits = limits
+
+    async def handle(self, envelope: Envelope, bound: Any) -> None:
+        event = payload_as(envelope, AssetRegistrationRequested)
+        asset_id = envelope.aggregate_id
+        key = str(asset_id)
+        if self.jobs.get(key).done:
+            # A client retry re-sends the stored event: no need to hash the file again.
+            bound.info("asset_already_probed")
+            metrics.AGENT_EVENTS.labels(self.name, "skipped").inc()
+            return
+        report = await examine(self.media, self.limits, event)
+        # One probe result per asset: a re-probe after a crash repeats this command id.
+        command = command_for(envelope, report, derived_id(asset_id, "probe"), asset_id)
+        await self.send([command], bound)
+        self.jobs.put(key, Job(attempt=1, done=True))
+        result = "probed" if isinstance(report, RecordAssetProbe) else "refused"
+        metrics.AGENT_EVENTS.labels(self.name, result).inc()
+        if isinstance(report, FailAssetRegistration):
+            bound.info("asset_refused", code=report.code, reason=report.reason)
+        else:
+            bound.info("asset_probed", size=report.media.size_bytes)
+
+
+async def examine(
+    media: MediaRoot, limits: ClipLimits, event: AssetRegistrationRequested
+) -> Report:
+    """What the file is, or a reason the user can act on (never a path of this machine)."""
+    try:
+        path = media.resolve(event.path)
+        found = await probe(path, limits, label=event.path)
+    except MediaError as exc:
+        if not exc.user_fault:  # ffprobe missing or broken: the operator must know
+            log.error("probe_failed", code=exc.code, error=exc.message, path=event.path)
+        return _refused(exc.code, exc.message)
+    except OSError as exc:  # e.g. no permission to read it
+        return _refused("unreadable", f"{event.path!r} cannot be read: {exc.strerror}")
+    if found.kind != event.kind:
+        # Clips, thumbnails and publishing all trust the kind: it must be the file's.
+        return _refused(
+            "kind_mismatch",
+            f"{event.path!r} is {_a(found.kind)} file, not {_a(event.kind)}; "
+            f"register it with kind={found.kind}",
+        )
+    return RecordAssetProbe(media=media_info(found))
+
+
+def _refused(code: str, reason: str) -> FailAssetRegistration:
+    return FailAssetRegistration(code=code, reason=reason[:MAX_REASON_CHARS])
+
+
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"

@@ -1,0 +1,150 @@
+"""The worker's one agent on the events topic: decode, hand each event to its handler, ack.
+
+Handlers act on facts and report back through commands, so the decider stays the
+only writer of events. Acks are manual (``stream.noack()``): an event is
+acknowledged only after its handler's commands are acknowledged by Kafka, so a
+crash means the event comes again and the handler redoes its work under the same
+derived command ids, which the decider answers once.
+
+One agent, not one per handler: faust hands a message read by two agents to both,
+and on a rebalance or shutdown it drops the copies still queued without acking
+them. The agent that already acked its copy keeps a reference to the message
+(its stream's last one), so the message is neither acked nor collected and
+``wait_empty`` waits for it forever — reproduced here with an asset agent and a
+busy clipping agent on the same topic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, ClassVar, cast
+
+import faust
+import structlog
+from faust.streams import Stream
+from faust.types import EventT, StreamT
+from faust.types.tuples import Message
+
+from schemas.base import Command
+from schemas.catalog import Topics
+from schemas.codec import DecodeError, decode, encode, wrap
+from schemas.envelope import Actor, Envelope
+from streams import metrics
+from streams.poison import salvage
+from streams.sending import Outgoing, SendRefused, dead_letter, produce
+
+AGENT = "media-agent"
+WORKER_ACTOR = Actor(sub="wavestack-worker", kind="service")
+
+log = structlog.get_logger("streams.agents")
+
+
+def command_for(
+    cause: Envelope, command: Command, command_id: uuid.UUID, aggregate_id: uuid.UUID
+) -> Envelope:
+    """A handler's command about ``cause``: same organization and correlation, caused by it.
+
+    ``occurred_at`` is now: it says when the worker did the work (the decider stamps
+    the events with it). The fingerprint covers only the data, so a re-run that
+    repeats the command id and data is still the same command.
+    """
+    return wrap(
+        command,
+        id=command_id,
+        org_id=cause.org_id,
+        aggregate_id=aggregate_id,
+        occurred_at=datetime.now(UTC),
+        command_id=command_id,
+        correlation_id=cause.correlation_id,
+        causation_id=cause.id,
+        actor=WORKER_ACTOR,
+    )
+
+
+class EventHandler:
+    """Does the work one kind of event asks for; subclasses set ``name`` and ``handles``.
+
+    ``handle`` must be idempotent (events arrive at least once) and should not raise
+    for anything an event holds; if it does anyway, the event goes to the DLQ.
+    """
+
+    name: ClassVar[str]
+    handles: ClassVar[frozenset[str]]
+
+    def __init__(self, app: faust.App, topics: Topics) -> None:
+        self.app = app
+        self.topics = topics
+
+    async def handle(self, envelope: Envelope, bound: Any) -> None:
+        raise NotImplementedError
+
+    async def send(self, commands: Sequence[Envelope], bound: Any) -> None:
+        """Produces the commands in order, keyed by their aggregate, and waits for the acks."""
+        batch = [self.outgoing(c) for c in commands]
+        retries = metrics.AGENT_SEND_RETRIES.labels(self.name)
+        await produce(self.app, batch, bound, on_retry=retries.inc)
+
+    def outgoing(self, command: Envelope) -> Outgoing:
+        return Outgoing(self.topics.commands, str(command.aggregate_id).encode(), encode(command))
+
+
+class EventAgent:
+    """The agent's body: routes each event to the handler of its type, in log order."""
+
+    def __init__(self, app: faust.App, topics: Topics, handlers: Sequence[EventHandler]) -> None:
+        self.app = app
+        self.topics = topics
+        self.routes = {kind: h for h in handlers for kind in h.handles}
+
+    async def run(self, stream: StreamT[bytes]) -> None:
+        manual = cast(Stream[bytes], stream).noack()
+        event: EventT[bytes]
+        async for event in manual.events():
+            await self.process(event.message)
+            await manual.ack(event)
+
+    async def process(self, message: Message) -> None:
+        bound = log.bind(partition=message.partition, offset=message.offset)
+        try:
+            envelope = decode(message.value)
+        except DecodeError as exc:
+            if self._someone_elses(message.value):
+                return
+            await self.dead_letter(message, str(exc), bound, "poison")
+            return
+        handler = self.routes.get(envelope.type)
+        if handler is None:
+            return
+        bound = bound.bind(
+            handler=handler.name,
+            event_id=str(envelope.id),
+            org_id=envelope.org_id,
+            aggregate_id=str(envelope.aggregate_id),
+        )
+        try:
+            await handler.handle(envelope, bound)
+        except SendRefused as exc:
+            await self.dead_letter(message, f"its commands were refused: {exc}", bound, "refused")
+        except Exception as exc:  # a bug of ours: keep the event re-drivable from the DLQ
+            bound.exception("handler_failed")
+            await self.dead_letter(message, f"{handler.name} error: {exc!r}", bound, "error")
+
+    async def dead_letter(self, message: Message, reason: str, bound: Any, cause: str) -> None:
+        bound.warning("event_dead_lettered", reason=reason, cause=cause)
+        metrics.AGENT_DEAD_LETTERS.labels(AGENT, cause).inc()
+        try:
+            await produce(self.app, [dead_letter(message, reason, self.topics.dlq, AGENT)], bound)
+        except SendRefused:
+            # Not even the DLQ takes it: the log line and the metric are all that is left.
+            bound.error("dead_letter_refused", reason=reason)
+
+    def _someone_elses(self, value: bytes | None) -> bool:
+        """An unreadable message that names a type no handler takes is not our poison.
+
+        The projector dead-letters every event it cannot read; this agent adds its
+        own copy only when the message might have been meant for one of its handlers.
+        """
+        kind = salvage(value).get("type")
+        return isinstance(kind, str) and kind not in self.routes

@@ -1,0 +1,192 @@
+"""Clipping: runs the clipper for each requested clip and reports every step.
+
+Per ``ClipRequested``, one at a time: count the attempt in the ``media_jobs`` table
+(keyed by clip id, like the events, so the table is co-partitioned with its stream)
+and flush it → ``StartClip(attempt)`` → check and cut the source → on success
+``RegisterClipOutput`` then ``CompleteClip``, else ``FailClip`` → mark the job done
+→ ack. A crash anywhere before the ack redelivers the event: the next attempt runs
+from scratch (the clipper removed or the sweeper removes the dead attempt's temp
+files), and since outputs are content-addressed and every command id is derived
+from the clip id, a clip still ends with one output file, one asset, one outcome.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any, ClassVar
+
+import faust
+import structlog
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
+
+from clipper import ClipLimits, ClipResult, ClipRunner, ClipSpec, MediaError, probe
+from schemas.agent_commands import (
+    CompleteClip,
+    FailClip,
+    RecordClipProgress,
+    RegisterClipOutput,
+    StartClip,
+)
+from schemas.base import Command
+from schemas.catalog import Topics
+from schemas.codec import payload_as
+from schemas.envelope import Envelope
+from schemas.events import ClipRequested
+from schemas.ids import derived_id
+from streams import metrics
+from streams.agents.base import EventHandler, command_for
+from streams.agents.jobs import Job, Jobs
+from streams.agents.media import lineage, media_info
+from streams.agents.progress import ProgressReporter
+from streams.sending import send_once
+
+MAX_REASON_CHARS = 2000
+
+log = structlog.get_logger("streams.agents.clipping")
+
+
+class SourceChangedError(MediaError):
+    code = "source_changed"
+
+
+def output_asset_id(clip_id: uuid.UUID) -> uuid.UUID:
+    return derived_id(clip_id, "output-asset")
+
+
+class ClipHandler(EventHandler):
+    name: ClassVar[str] = "clips"
+    handles: ClassVar[frozenset[str]] = frozenset({ClipRequested.TYPE})
+
+    def __init__(self, app: faust.App, topics: Topics, jobs: Jobs, runner: ClipRunner) -> None:
+        super().__init__(app, topics)
+        self.jobs = jobs
+        self.runner = runner
+
+    @property
+    def limits(self) -> ClipLimits:
+        return self.runner.limits
+
+    async def handle(self, envelope: Envelope, bound: Any) -> None:
+        event = payload_as(envelope, ClipRequested)
+        clip_id = envelope.aggregate_id
+        key = str(clip_id)
+        job = self.jobs.get(key)
+        if job.done:
+            # Redelivered after it finished (the ack was lost): nothing left to do.
+            bound.info("clip_already_done", attempt=job.attempt)
+            metrics.AGENT_EVENTS.labels(self.name, "skipped").inc()
+            return
+        attempt = job.attempt + 1
+        bound = bound.bind(clip_id=key, attempt=attempt)
+        self.jobs.put(key, Job(attempt=attempt))
+        # On the changelog before ffmpeg starts, so a crash during it counts as an attempt.
+        await self.app.producer.flush()
+        start = StartClip(attempt=attempt)
+        await self.send([self._command(envelope, start, f"start-{attempt}")], bound)
+        bound.info("clip_started", mode=event.mode, format=event.format)
+        began = time.monotonic()
+        reports = await self._cut(envelope, event, attempt, bound)
+        for report in reports:
+            # One at a time: the output asset's command is on the log before the completion.
+            await self.send([report], bound)
+        outcome = "succeeded" if reports[-1].type == CompleteClip.TYPE else "failed"
+        metrics.CLIP_SECONDS.labels(outcome).observe(time.monotonic() - began)
+        metrics.AGENT_EVENTS.labels(self.name, outcome).inc()
+        self.jobs.put(key, Job(attempt=attempt, done=True))
+
+    async def _cut(
+        self, envelope: Envelope, event: ClipRequested, attempt: int, bound: Any
+    ) -> list[Envelope]:
+        """The commands that report this attempt's end: the output and completion, or a failure."""
+        try:
+            result = await self._run(envelope, event, attempt)
+        except MediaError as exc:
+            level = bound.info if exc.user_fault else bound.error
+            level("clip_failed", code=exc.code, reason=exc.message)
+            return [self._failure(envelope, attempt, exc.code, exc.message)]
+        except OSError as exc:  # e.g. the media root is full or read-only
+            bound.error("clip_failed", code="io_error", error=repr(exc))
+            reason = f"the clip could not be written or read: {exc.strerror}"
+            return [self._failure(envelope, attempt, "io_error", reason)]
+        except Exception:  # a bug of ours: the clip must still end, and say so
+            bound.exception("clip_crashed")
+            reason = "the worker failed unexpectedly while cutting the clip; request it again"
+            return [self._failure(envelope, attempt, "internal_error", reason)]
+        bound.info("clip_succeeded", path=result.path, size=result.size)
+        return self._success(envelope, event, result)
+
+    async def _run(self, envelope: Envelope, event: ClipRequested, attempt: int) -> ClipResult:
+        spec = ClipSpec(
+            start=event.start_s,
+            duration=event.duration_s,
+            format=event.format,
+            mode=event.mode,
+            aspect=event.aspect,
+        )
+        source = event.source
+        # Resolving refuses anything outside the media root (escapes, links out, URLs).
+        path = self.runner.media.resolve(source.path, field="source.path")
+        found = await probe(path, self.limits, label=source.path)
+        if source.sha256 is not None and found.sha256 != source.sha256:
+            raise SourceChangedError(
+                f"{source.path!r} has changed since it was registered (its sha256 differs); "
+                "register the new file as an asset and clip that",
+                field="source",
+            )
+        reporter = ProgressReporter(lambda f: self._report_progress(envelope, attempt, f))
+        return await self.runner.clip(
+            source.path, spec, progress=reporter, source_sha256=found.sha256
+        )
+
+    async def _report_progress(self, envelope: Envelope, attempt: int, fraction: float) -> None:
+        """Best effort, one try: a lost progress report is made good by the next one."""
+        progress = RecordClipProgress(attempt=attempt, progress=fraction)
+        command = self._command(envelope, progress, f"progress-{attempt}-{fraction:.3f}")
+        try:
+            await send_once(self.app, [self.outgoing(command)])
+        except (KafkaError, ProducerSendError, TimeoutError) as exc:
+            log.warning(
+                "clip_progress_not_sent", error=repr(exc), clip_id=str(envelope.aggregate_id)
+            )
+
+    def _success(
+        self, envelope: Envelope, event: ClipRequested, result: ClipResult
+    ) -> list[Envelope]:
+        clip_id = envelope.aggregate_id
+        output = result.output  # probed by the runner, at its final path
+        media = media_info(output, sha256=result.sha256)
+        origin = lineage(result, event.source)
+        register = RegisterClipOutput(
+            clip_id=clip_id,
+            path=result.path,
+            kind="video" if output.video is not None else "audio",
+            title=event.title,
+            project_id=event.project_id,
+            media=media,
+            thumbnail_path=result.thumbnail,
+            lineage=origin,
+        )
+        complete = CompleteClip(
+            output_asset_id=output_asset_id(clip_id),
+            path=result.path,
+            thumbnail_path=result.thumbnail,
+            media=media,
+            actual_start_s=result.actual_start,
+            start_offset_s=result.start_offset,
+            lineage=origin,
+        )
+        registered = command_for(
+            envelope, register, derived_id(clip_id, "register-output"), output_asset_id(clip_id)
+        )
+        return [registered, self._command(envelope, complete, "complete")]
+
+    def _failure(self, envelope: Envelope, attempt: int, code: str, reason: str) -> Envelope:
+        failure = FailClip(code=code, reason=reason[:MAX_REASON_CHARS])
+        return self._command(envelope, failure, f"fail-{attempt}")
+
+    def _command(self, envelope: Envelope, command: Command, purpose: str) -> Envelope:
+        """A command on the clip itself, its id derived from the clip id and ``purpose``."""
+        clip_id = envelope.aggregate_id
+        return command_for(envelope, command, derived_id(clip_id, purpose), clip_id)
