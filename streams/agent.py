@@ -9,16 +9,16 @@ the same state, to the same bytes (docs/architecture.md, "Decider").
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 import faust
 import structlog
-from faust.streams import Stream
-from faust.types import EventT, StreamT
+from faust.types import StreamT
 from faust.types.tuples import Message
 
 from schemas.catalog import Topics
 from streams import metrics
+from streams.acking import process_then_ack
 from streams.decider import handle
 from streams.poison import Poison, read_command
 from streams.record import dump_record, load_record
@@ -38,11 +38,7 @@ class Decider:
         self.topics = topics
 
     async def run(self, stream: StreamT[bytes]) -> None:
-        manual = cast(Stream[bytes], stream).noack()
-        event: EventT[bytes]
-        async for event in manual.events():
-            await self.process(event.message)
-            await manual.ack(event)
+        await process_then_ack(stream, self.process)
 
     async def process(self, message: Message) -> None:
         """Never raises for anything a message holds: bad input goes to the DLQ."""

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 import faust
 from faust.transport.drivers.aiokafka import Producer
+from faust.types import TableT, TopicT
 
 from clipper import ClipLimits, ClipRunner, ClipSettings
 from schemas.catalog import Topics
@@ -114,26 +115,43 @@ def create_app(
         key_serializer="raw",
         value_serializer="raw",
     )
-    commands = app.topic(
-        topics.commands,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        internal=False,
-    )
-    table = app.Table(
+    commands = _raw_topic(app, topics.commands)
+    table = _json_table(
+        app,
+        settings,
         "aggregates",
-        partitions=settings.topic_partitions,
-        # No model types: keys and values travel as JSON (str, dict) both ways.
-        key_type=str,
-        help="Aggregate id -> folded state, last sequence and recent decisions.",
+        "Aggregate id -> folded state, last sequence and recent decisions.",
     )
     decider = Decider(app, table, topics)
     # concurrency 1: a second actor could commit past an unfinished message (faust #606).
     app.agent(commands, name="decider", concurrency=1)(decider.run)
     _add_media_agents(app, settings, topics)
     return app
+
+
+def _raw_topic(app: faust.App, name: str) -> TopicT:
+    """One of our topics, read as bytes: the agents decode (and dead-letter) themselves."""
+    return app.topic(
+        name,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+        internal=False,
+    )
+
+
+def _json_table(
+    app: faust.App, settings: WorkerSettings, name: str, description: str
+) -> TableT[Any, Any]:
+    """A table keyed by an aggregate id (str), as many partitions as the topics."""
+    return app.Table(
+        name,
+        partitions=settings.topic_partitions,
+        # No model types: keys and values travel as JSON (str, dict) both ways.
+        key_type=str,
+        help=description,
+    )
 
 
 def _add_media_agents(app: faust.App, settings: WorkerSettings, topics: Topics) -> None:
@@ -144,19 +162,12 @@ def _add_media_agents(app: faust.App, settings: WorkerSettings, topics: Topics) 
     time, in log order per partition. More clips at once means more partitions and
     more worker processes.
     """
-    events = app.topic(
-        topics.events,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-        internal=False,
-    )
-    table = app.Table(
+    events = _raw_topic(app, topics.events)
+    table = _json_table(
+        app,
+        settings,
         "media_jobs",
-        partitions=settings.topic_partitions,
-        key_type=str,
-        help="Asset or clip id -> the media agent's attempts and whether it is done.",
+        "Asset or clip id -> the media agent's attempts and whether it is done.",
     )
     jobs = Jobs(table)
     limits = ClipLimits.from_settings(settings)

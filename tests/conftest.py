@@ -18,9 +18,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from projections.migrate import migrate
+from tests.isolation import isolated_read_model
 from wavestack.settings import Settings
-from wavestack.topics import ensure_topics
 
 TEST_PARTITIONS = 3
 
@@ -85,20 +84,8 @@ def settings_factory(
 @pytest.fixture
 async def settings(settings_factory: Callable[..., Settings]) -> AsyncIterator[Settings]:
     """Isolated settings whose topics exist and whose schema is migrated."""
-    s = settings_factory()
-    s.media_root.mkdir(parents=True, exist_ok=True)
-    await ensure_topics(s.kafka_bootstrap, s.topics, s.topic_partitions)
-    conn = await asyncpg.connect(s.dsn)
-    try:
-        await migrate(conn, s.db_schema)
-    finally:
-        await conn.close()
-    yield s
-    conn = await asyncpg.connect(s.dsn)
-    try:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{s.db_schema}" CASCADE')
-    finally:
-        await conn.close()
+    async with isolated_read_model(settings_factory()) as s:
+        yield s
 
 
 @pytest.fixture

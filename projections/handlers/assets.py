@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from projections.handlers.failed import mark_failed
 from schemas.codec import payload_as
 from schemas.envelope import Envelope
 from schemas.events import AssetRegistered, AssetRegistrationFailed, AssetRegistrationRequested
@@ -76,13 +77,4 @@ async def registered(conn: asyncpg.Connection, env: Envelope) -> None:
 
 async def registration_failed(conn: asyncpg.Connection, env: Envelope) -> None:
     failure = payload_as(env, AssetRegistrationFailed)
-    await conn.execute(
-        "UPDATE assets SET status = 'failed', error = $3, error_code = $4, updated_at = $5,"
-        " version = $6 WHERE id = $1 AND org_id = $2 AND version < $6",
-        env.aggregate_id,
-        env.org_id,
-        failure.reason,
-        failure.code,
-        env.occurred_at,
-        env.sequence,
-    )
+    await mark_failed(conn, "assets", env, failure.reason, failure.code)

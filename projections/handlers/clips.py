@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from projections.handlers.failed import mark_failed
 from schemas.codec import payload_as
 from schemas.envelope import Envelope
 from schemas.events import ClipCompleted, ClipFailed, ClipProgressed, ClipRequested, ClipStarted
@@ -78,13 +79,4 @@ async def completed(conn: asyncpg.Connection, env: Envelope) -> None:
 
 async def failed(conn: asyncpg.Connection, env: Envelope) -> None:
     failure = payload_as(env, ClipFailed)
-    await conn.execute(
-        "UPDATE clips SET status = 'failed', error = $3, error_code = $4, updated_at = $5,"
-        " version = $6 WHERE id = $1 AND org_id = $2 AND version < $6",
-        env.aggregate_id,
-        env.org_id,
-        failure.reason,
-        failure.code,
-        env.occurred_at,
-        env.sequence,
-    )
+    await mark_failed(conn, "clips", env, failure.reason, failure.code)

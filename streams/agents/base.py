@@ -19,12 +19,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import faust
 import structlog
-from faust.streams import Stream
-from faust.types import EventT, StreamT
+from faust.types import StreamT
 from faust.types.tuples import Message
 
 from schemas.base import Command
@@ -32,6 +31,7 @@ from schemas.catalog import Topics
 from schemas.codec import DecodeError, decode, encode, wrap
 from schemas.envelope import Actor, Envelope
 from streams import metrics
+from streams.acking import process_then_ack
 from streams.poison import salvage
 from streams.sending import Outgoing, SendRefused, dead_letter, produce
 
@@ -99,11 +99,7 @@ class EventAgent:
         self.routes = {kind: h for h in handlers for kind in h.handles}
 
     async def run(self, stream: StreamT[bytes]) -> None:
-        manual = cast(Stream[bytes], stream).noack()
-        event: EventT[bytes]
-        async for event in manual.events():
-            await self.process(event.message)
-            await manual.ack(event)
+        await process_then_ack(stream, self.process)
 
     async def process(self, message: Message) -> None:
         bound = log.bind(partition=message.partition, offset=message.offset)

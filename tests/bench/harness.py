@@ -12,13 +12,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
-from projections.migrate import migrate
+from tests.isolation import isolated_read_model
 from tests.processes import Child
 from wavestack.settings import Settings
-from wavestack.topics import ensure_topics
 
 
 def free_port() -> int:
@@ -64,29 +62,20 @@ def bench_settings(base: Settings, workdir: Path) -> Settings:
 
 @asynccontextmanager
 async def prepared(settings: Settings) -> AsyncIterator[Settings]:
-    """Topics and schema for one benchmark run, removed afterwards."""
-    settings.media_root.mkdir(parents=True, exist_ok=True)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
-    conn = await asyncpg.connect(settings.dsn)
-    try:
-        await migrate(conn, settings.db_schema)
-    finally:
-        await conn.close()
-    try:
-        yield settings
-    finally:
-        conn = await asyncpg.connect(settings.dsn)
+    """Topics and schema for one benchmark run, both removed afterwards."""
+    async with isolated_read_model(settings):
         try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+            yield settings
         finally:
-            await conn.close()
-        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-        await admin.start()
-        try:
-            names = [t for t in await admin.list_topics() if t.startswith(settings.topic_prefix)]
-            await admin.delete_topics(names)
-        finally:
-            await admin.close()
+            # Benchmarks make many large topics: unlike the tests', they are deleted too.
+            admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+            await admin.start()
+            try:
+                prefix = settings.topic_prefix
+                names = [t for t in await admin.list_topics() if t.startswith(prefix)]
+                await admin.delete_topics(names)
+            finally:
+                await admin.close()
 
 
 async def wait_http(url: str, timeout: float = 60.0) -> None:

@@ -9,16 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
 from api.app import create_app
 from api.auth.cli import issue_token_from_settings
-from projections.migrate import migrate
+from tests.isolation import isolated_read_model
 from tests.processes import Child
 from wavestack.settings import Settings
-from wavestack.topics import ensure_topics
 
 ALL_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
 
@@ -88,30 +86,18 @@ async def stack(
         media_root=tmp / "media",
         worker_data_dir=tmp / "faust",
     )
-    settings.media_root.mkdir(parents=True)
-    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
-    conn = await asyncpg.connect(settings.dsn)
-    try:
-        await migrate(conn, settings.db_schema)
-    finally:
-        await conn.close()
-
-    worker = Child("worker", settings, tmp)
-    projector = Child("projector", settings, tmp)
-    await worker.start()
-    await projector.start()
-    server = TestServer(create_app(settings), host="127.0.0.1")
-    await server.start_server()
-    http = aiohttp.ClientSession()
-    try:
-        yield Stack(settings, str(server.make_url("")).rstrip("/"), worker, projector, http)
-    finally:
-        await http.close()
-        await server.close()
-        await worker.stop()
-        await projector.stop()
-        conn = await asyncpg.connect(settings.dsn)
+    async with isolated_read_model(settings):
+        worker = Child("worker", settings, tmp)
+        projector = Child("projector", settings, tmp)
+        await worker.start()
+        await projector.start()
+        server = TestServer(create_app(settings), host="127.0.0.1")
+        await server.start_server()
+        http = aiohttp.ClientSession()
         try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+            yield Stack(settings, str(server.make_url("")).rstrip("/"), worker, projector, http)
         finally:
-            await conn.close()
+            await http.close()
+            await server.close()
+            await worker.stop()
+            await projector.stop()

@@ -28,11 +28,16 @@ def video(settings: Settings) -> Path:
     return path
 
 
+@pytest.fixture
+async def video_url(add_asset: AssetFactory, video: Path) -> str:
+    """Where ``video`` is served: its content URL, registered as an asset of org-a."""
+    return f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
+
+
 async def test_the_whole_file_is_served_with_a_media_type_and_validators(
-    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+    client: TestClient[Any, Any], bearer: Headers, video_url: str
 ) -> None:
-    asset_id = await add_asset("clips/cut.mp4")
-    resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
+    resp = await client.get(video_url, headers=bearer())
     assert resp.status == 200
     assert await resp.read() == CONTENT
     assert resp.headers["Content-Type"] == "video/mp4"
@@ -44,9 +49,8 @@ async def test_the_whole_file_is_served_with_a_media_type_and_validators(
 
 
 async def test_a_range_request_gets_206_with_exactly_those_bytes(
-    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+    client: TestClient[Any, Any], bearer: Headers, video_url: str
 ) -> None:
-    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
     size = len(CONTENT)
     for header, first, last in (
         ("bytes=1000-1999", 1000, 1999),
@@ -54,7 +58,7 @@ async def test_a_range_request_gets_206_with_exactly_those_bytes(
         ("bytes=-24", size - 24, size - 1),
         ("bytes=10-999999", 10, size - 1),
     ):
-        resp = await client.get(url, headers=bearer() | {"Range": header})
+        resp = await client.get(video_url, headers=bearer() | {"Range": header})
         assert resp.status == 206, header
         assert await resp.read() == CONTENT[first : last + 1], header
         assert resp.headers["Content-Range"] == f"bytes {first}-{last}/{size}", header
@@ -63,14 +67,9 @@ async def test_a_range_request_gets_206_with_exactly_those_bytes(
 
 @pytest.mark.parametrize("header", [f"bytes={len(CONTENT)}-", f"bytes={len(CONTENT) + 5}-99999"])
 async def test_an_unsatisfiable_range_is_a_416_naming_the_size(
-    client: TestClient[Any, Any],
-    bearer: Headers,
-    add_asset: AssetFactory,
-    video: Path,
-    header: str,
+    client: TestClient[Any, Any], bearer: Headers, video_url: str, header: str
 ) -> None:
-    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
-    resp = await client.get(url, headers=bearer() | {"Range": header})
+    resp = await client.get(video_url, headers=bearer() | {"Range": header})
     assert resp.status == 416
     assert resp.headers["Content-Range"] == f"bytes */{len(CONTENT)}"
     assert resp.content_type == "application/problem+json"
@@ -78,37 +77,32 @@ async def test_an_unsatisfiable_range_is_a_416_naming_the_size(
 
 @pytest.mark.parametrize("header", ["bytes=5-2", "lines=1-2", "bytes=0-1,4-5", "bytes=x-"])
 async def test_a_range_this_server_does_not_support_gets_the_whole_file(
-    client: TestClient[Any, Any],
-    bearer: Headers,
-    add_asset: AssetFactory,
-    video: Path,
-    header: str,
+    client: TestClient[Any, Any], bearer: Headers, video_url: str, header: str
 ) -> None:
-    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
-    resp = await client.get(url, headers=bearer() | {"Range": header})
+    resp = await client.get(video_url, headers=bearer() | {"Range": header})
     assert resp.status == 200
     assert await resp.read() == CONTENT
 
 
 async def test_conditional_requests_answer_304_or_ignore_a_stale_range(
-    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+    client: TestClient[Any, Any], bearer: Headers, video_url: str
 ) -> None:
-    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
-    etag = (await client.get(url, headers=bearer())).headers["ETag"]
-    cached = await client.get(url, headers=bearer() | {"If-None-Match": etag})
+    etag = (await client.get(video_url, headers=bearer())).headers["ETag"]
+    cached = await client.get(video_url, headers=bearer() | {"If-None-Match": etag})
     assert cached.status == 304
     assert await cached.read() == b""
-    same = await client.get(url, headers=bearer() | {"Range": "bytes=0-9", "If-Range": etag})
+    same = await client.get(video_url, headers=bearer() | {"Range": "bytes=0-9", "If-Range": etag})
     assert (same.status, await same.read()) == (206, CONTENT[:10])
-    stale = await client.get(url, headers=bearer() | {"Range": "bytes=0-9", "If-Range": '"old"'})
+    stale = await client.get(
+        video_url, headers=bearer() | {"Range": "bytes=0-9", "If-Range": '"old"'}
+    )
     assert (stale.status, await stale.read()) == (200, CONTENT)
 
 
 async def test_head_answers_the_headers_without_the_body(
-    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+    client: TestClient[Any, Any], bearer: Headers, video_url: str
 ) -> None:
-    url = f"/v1/assets/{await add_asset('clips/cut.mp4')}/content"
-    resp = await client.head(url, headers=bearer())
+    resp = await client.head(video_url, headers=bearer())
     assert resp.status == 200
     assert int(resp.headers["Content-Length"]) == len(CONTENT)
     assert await resp.read() == b""
@@ -158,20 +152,14 @@ async def test_a_symlink_escaping_the_media_root_never_serves_the_outside_file(
 
 
 async def test_a_file_swapped_for_a_link_after_registration_is_not_served(
-    client: TestClient[Any, Any],
-    bearer: Headers,
-    add_asset: AssetFactory,
-    video: Path,
-    tmp_path: Path,
+    client: TestClient[Any, Any], bearer: Headers, video: Path, video_url: str, tmp_path: Path
 ) -> None:
-    asset_id = await add_asset("clips/cut.mp4")
-    url = f"/v1/assets/{asset_id}/content"
-    assert (await client.get(url, headers=bearer())).status == 200
+    assert (await client.get(video_url, headers=bearer())).status == 200
     secret = tmp_path / "secret.mp4"
     secret.write_bytes(b"do not serve")
     video.unlink()
     os.symlink(secret, video)
-    resp = await client.get(url, headers=bearer())
+    resp = await client.get(video_url, headers=bearer())
     assert resp.status == 404
     assert b"do not serve" not in await resp.read()
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from schemas import dlq
 from schemas.codec import encode
@@ -22,17 +19,6 @@ from tests.integration.streams.helpers import (
     produce,
     send_commands,
 )
-from wavestack.settings import Settings
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    running = await Stack.start(base_settings, tmp_path_factory.mktemp("decider"))
-    yield running
-    assert await running.stop() == 0, running.worker.output()[-3000:]
-
 
 REFUSAL = "command.CommandConflictRejected"
 

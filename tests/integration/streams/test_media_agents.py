@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -27,15 +26,6 @@ from tests.integration.streams.media_support import (
 )
 from tests.media import MediaLibrary, decodes_cleanly, ffprobe
 from wavestack.settings import Settings
-
-
-@pytest.fixture(scope="module")
-async def stack(
-    base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Stack]:
-    running = await Stack.start(base_settings, tmp_path_factory.mktemp("media-agents"))
-    yield running
-    assert await running.stop() == 0, running.worker.output()[-3000:]
 
 
 async def registered(stack: Stack, sources: MediaLibrary, name: str) -> Envelope:

@@ -1,0 +1,36 @@
+"""A read model of one's own: topics created, schema migrated, the schema dropped afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from projections.migrate import migrate
+from wavestack.settings import Settings
+from wavestack.topics import ensure_topics
+
+
+@asynccontextmanager
+async def isolated_read_model(settings: Settings) -> AsyncIterator[Settings]:
+    """Makes the media root, the topics and the migrated schema ``settings`` name.
+
+    Used by the test fixtures, the end-to-end stack and the benchmarks alike. The
+    topics are left behind (each run has its own prefix); the schema is dropped.
+    """
+    settings.media_root.mkdir(parents=True, exist_ok=True)
+    await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
+    conn = await asyncpg.connect(settings.dsn)
+    try:
+        await migrate(conn, settings.db_schema)
+    finally:
+        await conn.close()
+    try:
+        yield settings
+    finally:
+        conn = await asyncpg.connect(settings.dsn)
+        try:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+        finally:
+            await conn.close()
