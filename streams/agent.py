@@ -20,6 +20,7 @@ from schemas.catalog import Topics
 from streams import metrics
 from streams.acking import process_then_ack
 from streams.decider import handle
+from streams.gaps import Consumed, Positions, read_range
 from streams.poison import Poison, read_command
 from streams.record import dump_record, load_record
 from streams.sending import Outgoing, SendRefused, dead_letter, produce
@@ -32,15 +33,38 @@ log = structlog.get_logger("streams.decider")
 class Decider:
     """The agent's body. ``table`` maps aggregate id -> AggregateRecord JSON."""
 
-    def __init__(self, app: faust.App, table: Any, topics: Topics) -> None:
+    def __init__(
+        self, app: faust.App, table: Any, topics: Topics, positions: Any, bootstrap: str
+    ) -> None:
         self.app = app
         self.table = table
         self.topics = topics
+        self.positions = Positions(positions, topics.commands)
+        self.bootstrap = bootstrap
 
     async def run(self, stream: StreamT[bytes]) -> None:
-        await process_then_ack(stream, self.process)
+        await process_then_ack(stream, self.process_in_order)
 
-    async def process(self, message: Message) -> None:
+    async def process_in_order(self, message: Message) -> None:
+        """Decides any commands Faust skipped before this one, then this one."""
+        missing = self.positions.missing(message.partition, message.offset)
+        if missing:
+            log.warning(
+                "offset_gap_repaired",
+                partition=message.partition,
+                first=missing.start,
+                count=len(missing),
+            )
+            metrics.GAP_RECORDS.inc(len(missing))
+            async for record in read_range(
+                self.bootstrap, message.topic, message.partition, missing
+            ):
+                await self.process(record)
+                self.positions.done(record.partition, record.offset)
+        await self.process(message)
+        self.positions.done(message.partition, message.offset)
+
+    async def process(self, message: Consumed) -> None:
         """Never raises for anything a message holds: bad input goes to the DLQ."""
         bound = log.bind(partition=message.partition, offset=message.offset)
         received = datetime.fromtimestamp(message.timestamp, UTC)
@@ -72,7 +96,7 @@ class Decider:
             bound.info("command_" + result.kind, type=read.type, outcome=result.outcome)
 
     async def _dead_letter(
-        self, message: Message, poison: Poison, bound: Any, cause: str = "poison"
+        self, message: Consumed, poison: Poison, bound: Any, cause: str = "poison"
     ) -> None:
         batch = [dead_letter(message, poison.reason, self.topics.dlq, CONSUMER)]
         if poison.outcome is not None:

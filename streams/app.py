@@ -122,7 +122,13 @@ def create_app(
         "aggregates",
         "Aggregate id -> folded state, last sequence and recent decisions.",
     )
-    decider = Decider(app, table, topics)
+    positions = _json_table(
+        app,
+        settings,
+        "positions",
+        "Commands partition -> next offset the decider expects (gap repair).",
+    )
+    decider = Decider(app, table, topics, positions, settings.kafka_bootstrap)
     # concurrency 1: a second actor could commit past an unfinished message (faust #606).
     app.agent(commands, name="decider", concurrency=1)(decider.run)
     _add_media_agents(app, settings, topics)

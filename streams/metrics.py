@@ -40,3 +40,8 @@ CLIP_SECONDS = Histogram(
     ["outcome"],
     buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
 )
+
+GAP_RECORDS = Counter(
+    "wavestack_decider_gap_records_total",
+    "Commands Faust skipped that the decider read back and decided (streams/gaps.py).",
+)

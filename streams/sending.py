@@ -21,9 +21,9 @@ from aiokafka.errors import (
     RecordTooLargeError,
 )
 from faust.exceptions import ProducerSendError
-from faust.types.tuples import Message
 
 from schemas.dlq import dlq_headers
+from streams.gaps import Consumed
 
 # Kafka will never take these, however often we ask; anything else is retried.
 PERMANENT = (
@@ -48,7 +48,7 @@ class SendRefused(Exception):
     """Kafka refused a message for good (e.g. too large)."""
 
 
-def dead_letter(message: Message, reason: str, dlq_topic: str, consumer: str) -> Outgoing:
+def dead_letter(message: Consumed, reason: str, dlq_topic: str, consumer: str) -> Outgoing:
     """The DLQ copy of a consumed message: its bytes unchanged, the reason in headers."""
     headers = dlq_headers(reason, message.topic, message.partition, message.offset, consumer)
     return Outgoing(dlq_topic, message.key, message.value, headers)
