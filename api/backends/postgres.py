@@ -69,6 +69,7 @@ class Database:
                 command_timeout=QUERY_TIMEOUT_S,
                 server_settings={"search_path": self._schema},
                 init=_init_connection,
+                reset=_keep_session,
             )
         return self._pool
 
@@ -105,3 +106,12 @@ class Database:
                 await asyncio.wait_for(pool.close(), CONNECT_TIMEOUT_S)
             except TimeoutError:
                 pool.terminate()
+
+
+async def _keep_session(conn: Connection) -> None:
+    """Release without asyncpg's reset query (RESET ALL, UNLISTEN *, ...).
+
+    The API only reads: it never sets session state, listens or takes advisory
+    locks, and asyncpg still rolls back a transaction left open. Skipping the reset
+    saves a round trip to PostgreSQL on every request that touches the read model.
+    """
