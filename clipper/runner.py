@@ -13,7 +13,7 @@ from clipper.errors import ClipTimeoutError, FfmpegError, LimitExceededError
 from clipper.limits import ClipLimits
 from clipper.paths import MediaRoot, ffmpeg_url
 from clipper.plan import ClipPlan, ThumbnailFormat, plan_clip, plan_thumbnail, with_progress
-from clipper.probe import Probe, probe
+from clipper.probe import Probe, probe, sha256_file
 from clipper.progress import ProgressCallback, ProgressTracker
 from clipper.request import ClipSpec
 from clipper.seek import SeekPoint, find_seek_point, landing_keyframe, predictable_seek
@@ -147,13 +147,24 @@ class ClipRunner:
                     f"the clip would be larger than the limit of {self.limits.max_output_bytes} "
                     "bytes; ask for a shorter range or a smaller aspect"
                 )
-            out = await probe(temp, self._output_limits, label="the clip", ffprobe=self._ffprobe)
+            # Our own output, bounded by -fs: hash it while ffprobe checks it.
+            out, digest = await asyncio.gather(
+                probe(
+                    temp,
+                    self._output_limits,
+                    with_sha256=False,
+                    label="the clip",
+                    ffprobe=self._ffprobe,
+                ),
+                asyncio.to_thread(sha256_file, temp),
+            )
+            out = replace(out, sha256=digest)
             _verify(out, source)
-            assert out.sha256 is not None and out.duration is not None
-            final = clip_path(self.media.root, out.sha256, spec.format)
+            assert out.duration is not None
+            final = clip_path(self.media.root, digest, spec.format)
             thumb_final = None
             if thumb_temp is not None:
-                thumb_final = thumbnail_path(self.media.root, out.sha256, self._thumbnail_format)
+                thumb_final = thumbnail_path(self.media.root, digest, self._thumbnail_format)
                 # The thumbnail first: whoever sees the clip can count on its thumbnail.
                 await asyncio.to_thread(publish, thumb_temp, thumb_final, durable=self._durable)
             await asyncio.to_thread(publish, temp, final, durable=self._durable)
@@ -168,7 +179,7 @@ class ClipRunner:
             aspect=spec.aspect,
             duration=out.duration,
             size=out.size,
-            sha256=out.sha256,
+            sha256=digest,
             width=out.width,
             height=out.height,
             actual_start=plan.actual_start,
