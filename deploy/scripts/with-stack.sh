@@ -19,15 +19,18 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 eval "$(bash "$STACK" env | sed 's/^export /export STACK_/')"
+# Read the status once into a variable: `status | grep -q` under pipefail fails
+# whenever grep stops reading early, which would look like "not running".
+status=$(bash "$STACK" status 2>&1)
 if [ -z "${WAVESTACK_DATABASE_URL:-}" ]; then
-  if ! bash "$STACK" status 2>&1 | grep -q 'postgresql: running'; then
+  if [[ "$status" != *"postgresql: running"* ]]; then
     bash "$STACK" start-pg || exit 1
     started+=(pg)
   fi
   export WAVESTACK_DATABASE_URL=$STACK_WAVESTACK_DATABASE_URL
 fi
 if [ -z "${WAVESTACK_KAFKA_BOOTSTRAP:-}" ]; then
-  if ! bash "$STACK" status 2>&1 | grep -q 'kafka: running'; then
+  if [[ "$status" != *"kafka: running"* ]]; then
     bash "$STACK" start-kafka || exit 1
     started+=(kafka)
   fi
