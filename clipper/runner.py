@@ -17,7 +17,7 @@ from clipper.probe import Probe, probe, sha256_file
 from clipper.progress import ProgressCallback, ProgressTracker
 from clipper.request import ClipSpec
 from clipper.seek import SeekPoint, find_seek_point, landing_keyframe, predictable_seek
-from clipper.store import clip_path, discard, publish, temp_path, thumbnail_path
+from clipper.store import clip_path, discard, publish, sync_file, temp_path, thumbnail_path
 from schemas.commands import ClipAspect, ClipFormat, ClipMode
 
 _VERSION = re.compile(r"^ffmpeg version (\S+)")
@@ -147,8 +147,9 @@ class ClipRunner:
                     f"the clip would be larger than the limit of {self.limits.max_output_bytes} "
                     "bytes; ask for a shorter range or a smaller aspect"
                 )
-            # Our own output, bounded by -fs: hash it while ffprobe checks it.
-            out, digest = await asyncio.gather(
+            # Our own output, bounded by -fs: hash it and flush it to disk while
+            # ffprobe checks it (all three only read the finished file).
+            out, digest, _ = await asyncio.gather(
                 probe(
                     temp,
                     self._output_limits,
@@ -157,6 +158,7 @@ class ClipRunner:
                     ffprobe=self._ffprobe,
                 ),
                 asyncio.to_thread(sha256_file, temp),
+                self._sync(temp, thumb_temp),
             )
             out = replace(out, sha256=digest)
             _verify(out, source)
@@ -166,8 +168,10 @@ class ClipRunner:
             if thumb_temp is not None:
                 thumb_final = thumbnail_path(self.media.root, digest, self._thumbnail_format)
                 # The thumbnail first: whoever sees the clip can count on its thumbnail.
-                await asyncio.to_thread(publish, thumb_temp, thumb_final, durable=self._durable)
-            await asyncio.to_thread(publish, temp, final, durable=self._durable)
+                await asyncio.to_thread(
+                    publish, thumb_temp, thumb_final, durable=self._durable, synced=True
+                )
+            await asyncio.to_thread(publish, temp, final, durable=self._durable, synced=True)
         finally:
             discard(temp, thumb_temp)
         if progress is not None:
@@ -202,6 +206,12 @@ class ClipRunner:
             },
             output=replace(out, path=final),
         )
+
+    async def _sync(self, *paths: Path | None) -> None:
+        if self._durable:
+            for path in paths:
+                if path is not None:
+                    await asyncio.to_thread(sync_file, path)
 
     async def _cut(
         self,

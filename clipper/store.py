@@ -30,19 +30,25 @@ def temp_path(root: Path, ext: str) -> Path:
     return partial / f"{uuid.uuid4().hex}.{ext}{PARTIAL_SUFFIX}"
 
 
-def publish(temp: Path, final: Path, *, durable: bool = True) -> None:
+def sync_file(path: Path) -> None:
+    """Flush a file's data to disk (before it is renamed into place)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(temp: Path, final: Path, *, durable: bool = True, synced: bool = False) -> None:
     """Atomically move a complete file to its final path (the same bytes may be there).
 
-    ``durable`` syncs the data before the rename and the directory after, so that
-    even a power cut never leaves an empty or partial file at ``final``.
+    ``durable`` syncs the data before the rename (unless the caller already did:
+    ``synced``) and the directory after, so that even a power cut never leaves an
+    empty or partial file at ``final``.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
-    if durable:
-        fd = os.open(temp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    if durable and not synced:
+        sync_file(temp)
     os.replace(temp, final)
     if durable:
         fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
