@@ -59,19 +59,27 @@ async def _wait_ready(settings: Settings, within: float = 60.0) -> None:
     raise TimeoutError(f"the API was not ready at {url} within {within:.0f} s")
 
 
-async def _create_demo(settings: Settings, token: str) -> str:
-    """Creates the demo organization's first project (which brings the org into being)."""
+async def _create_demo(settings: Settings, token: str, within: float = 60.0) -> str:
+    """Creates the demo organization's first project and waits until it is readable.
+
+    Seeing it through the API means the worker decided it and the projector wrote
+    it: the whole pipeline is up, so the banner printed next tells the truth.
+    """
     base = f"http://{settings.api_host}:{settings.api_port}"
-    async with (
-        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session,
-        session.post(
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as session:
+        async with session.post(
             f"{base}/v1/projects",
             json={"name": "Demo project"},
             headers={"Idempotency-Key": "demo-project"},
-        ) as resp,
-    ):
-        body = await resp.json()
-        return str(body.get("id", ""))
+        ) as resp:
+            project_id = str((await resp.json()).get("id", ""))
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            async with session.get(f"{base}/v1/projects/{project_id}") as resp:
+                if resp.status == 200:
+                    return project_id
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"the demo project did not reach the read model within {within:.0f} s")
 
 
 def _banner(settings: Settings, token: str, project_id: str) -> str:
@@ -106,8 +114,6 @@ async def _stop(procs: dict[str, asyncio.subprocess.Process]) -> None:
 
 
 async def _run(settings: Settings) -> int:
-    from api.auth.cli import issue_token_from_settings
-
     await create_topics(settings)
     await migrate_read_model(settings)
     procs = {name: await _start(name) for name in CHILDREN}
@@ -121,24 +127,42 @@ async def _run(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     exited = [asyncio.create_task(p.wait()) for p in procs.values()]
+    stopper = asyncio.create_task(stop.wait())
     try:
-        await _wait_ready(settings)
-        token = issue_token_from_settings(
-            settings, org=DEMO_ORG, sub="demo-user", scope=DEMO_SCOPES, ttl=86400, kind="user"
+        # Start-up races Ctrl-C and any child dying (a port in use, a bad setting).
+        starting = asyncio.create_task(_start_up(settings))
+        done, _ = await asyncio.wait(
+            [starting, stopper, *exited], return_when=asyncio.FIRST_COMPLETED
         )
-        project_id = await _create_demo(settings, token)
-        print(_banner(settings, token, project_id), flush=True)
-        stopper = asyncio.create_task(stop.wait())
-        done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
-        if stopper not in done:
-            crashed = [n for n, p in procs.items() if p.returncode is not None]
-            print(f"stopping: {', '.join(crashed)} exited", file=sys.stderr)
-            return 1
-        return 0
+        if starting in done:
+            print(starting.result(), flush=True)
+            done, _ = await asyncio.wait([stopper, *exited], return_when=asyncio.FIRST_COMPLETED)
+        else:
+            starting.cancel()
+        if stopper in done:
+            return 0
+        crashed = [n for n, p in procs.items() if p.returncode is not None]
+        print(f"wavestack dev: stopping, {', '.join(crashed)} exited", file=sys.stderr)
+        return 1
+    except TimeoutError as exc:
+        print(f"wavestack dev: {exc}", file=sys.stderr)
+        return 1
     finally:
         await _stop(procs)
         for task in pumps:
             task.cancel()
+
+
+async def _start_up(settings: Settings) -> str:
+    """Waits for the API, creates the demo data; returns the banner to print."""
+    from api.auth.cli import issue_token_from_settings
+
+    await _wait_ready(settings)
+    token = issue_token_from_settings(
+        settings, org=DEMO_ORG, sub="demo-user", scope=DEMO_SCOPES, ttl=86400, kind="user"
+    )
+    project_id = await _create_demo(settings, token)
+    return _banner(settings, token, project_id)
 
 
 def run_dev(settings: Settings) -> int:
