@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka.errors import KafkaError
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from wavestack.errors import UserError
@@ -34,6 +35,8 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from streams.worker import main
 
+    if settings.worker_metrics_port is not None:
+        start_http_server(settings.worker_metrics_port, addr=settings.api_host)
     main(settings)
     return 0
 
@@ -41,7 +44,7 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_projector(settings: Settings, args: argparse.Namespace) -> int:
     from projections.projector import main
 
-    main(settings)
+    main(settings, metrics_port=settings.projector_metrics_port)
     return 0
 
 

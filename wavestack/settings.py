@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # Faust keeps its local table state here (the changelog topics are the truth).
     worker_data_dir: Path = Path(".stack/faust")
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
+    # Prometheus /metrics of the worker and the projector (the API serves its own on
+    # its port); unset: not served. Bound to api_host.
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    projector_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Clipping limits (DESIGN.md §10: every ffmpeg run is bounded).
     clip_concurrency: int = Field(default=2, ge=1, le=32)
