@@ -97,8 +97,7 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
         orphans = temp_files(media)
         assert orphans
 
-        await stack.worker.start()
-        await stack.worker.ready()
+        await stack.worker.restart_after_crash()
         completed = await clip_end(stack, clip, timeout=120)
         assert completed.type == "clip.ClipCompleted", completed.data
         await first(stack, "asset.AssetRegistered", output_asset_id(clip))

@@ -12,7 +12,6 @@ import pytest
 from schemas.commands import CancelItem, EnqueueItem
 from schemas.envelope import Envelope
 from tests.integration.streams.helpers import Stack, addressing, creating, send_commands
-from tests.integration.streams.run_worker import TEST_SESSION_TIMEOUT
 from wavestack.settings import Settings
 
 ITEMS = 240
@@ -55,14 +54,7 @@ async def test_every_command_has_exactly_one_outcome_after_the_worker_is_killed_
         await stack.worker.kill()
         decided_before_kill = len(stack.events.outcomes())
         await producing
-        # Restart once the killed member's session has expired. A worker that joins
-        # while its dead predecessor still holds the partitions can, rarely, be
-        # assigned them and never fetch (faust #629, open; seen here once in ~13
-        # runs); that liveness bug is Faust's and is documented in the runbook. What
-        # this test checks is the decider's crash safety.
-        await asyncio.sleep(TEST_SESSION_TIMEOUT + 1)
-        await stack.worker.start()
-        await stack.worker.ready()
+        await stack.worker.restart_after_crash()
         await stack.events.wait_until(lambda r: len(r.outcomes()) >= len(commands), 120)
         await asyncio.sleep(1.0)  # let re-sent copies of the last decisions arrive too
     finally:
