@@ -9,6 +9,7 @@ from aiohttp import web
 
 from api.appkeys import (
     DATABASE,
+    FINGERPRINTS,
     KEYS,
     LIMITER,
     METRICS,
@@ -25,6 +26,7 @@ from api.backends.errors import Unavailable
 from api.backends.kafka import CommandProducer
 from api.backends.postgres import Database
 from api.commands.body import MAX_BODY_BYTES
+from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
 from api.metrics import Metrics
@@ -58,6 +60,7 @@ def create_app(settings: ApiSettings) -> web.Application:
     app[DATABASE] = Database(settings.dsn, settings.db_schema)
     app[LIMITER] = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app[RECENT] = RecentCommands()
+    app[FINGERPRINTS] = FingerprintLookup(app[DATABASE])
     app[METRICS] = Metrics()
     app[OPENAPI] = document_bytes(ROUTES)
     add_routes(app, ROUTES)

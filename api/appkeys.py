@@ -11,6 +11,7 @@ from api.auth.principal import Principal
 from api.auth.verify import TokenVerifier
 from api.backends.kafka import CommandProducer
 from api.backends.postgres import Database
+from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
 from api.metrics import Metrics
@@ -29,6 +30,7 @@ PRODUCER = web.AppKey("producer", CommandProducer)
 DATABASE = web.AppKey("database", Database)
 LIMITER = web.AppKey("limiter", RateLimiter)
 RECENT = web.AppKey("recent", RecentCommands)
+FINGERPRINTS = web.AppKey("fingerprints", FingerprintLookup)
 METRICS = web.AppKey("metrics", Metrics)
 OPENAPI = web.AppKey("openapi", OpenApiDocument)
 

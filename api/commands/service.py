@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import structlog
 from aiohttp import web
 
-from api.appkeys import DATABASE, LIMITER, METRICS, PRODUCER, RECENT, SETTINGS
+from api.appkeys import FINGERPRINTS, LIMITER, METRICS, PRODUCER, RECENT, SETTINGS
 from api.auth.principal import Principal
 from api.backends.errors import Unavailable
 from api.commands.envelope import IDEMPOTENCY_HEADER, Prepared
@@ -51,11 +51,7 @@ async def known_fingerprint(app: web.Application, cmd: Prepared) -> str | None:
     if recent is not None:
         return recent.fingerprint
     try:
-        row = await app[DATABASE].fetchrow(
-            "SELECT fingerprint FROM commands WHERE command_id = $1 AND org_id = $2",
-            cmd.command_id,
-            cmd.envelope.org_id,
-        )
+        return await app[FINGERPRINTS].get(cmd.command_id, cmd.envelope.org_id)
     except Unavailable as exc:
         log.warning(
             "idempotency pre-check skipped",
@@ -64,7 +60,6 @@ async def known_fingerprint(app: web.Application, cmd: Prepared) -> str | None:
             org_id=cmd.envelope.org_id,
         )
         return None
-    return None if row is None else str(row["fingerprint"])
 
 
 async def submit(
