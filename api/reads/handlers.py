@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from aiohttp import web
+from pydantic import BaseModel
 
 from api.appkeys import DATABASE, RECENT
 from api.auth.principal import Principal
+from api.backends.postgres import Database
 from api.problems import not_found
 from api.reads import assets, audit, clips, commands, posts, projects, queue
 from api.reads.commands import CommandStatus
@@ -36,67 +42,44 @@ async def get_command(request: web.Request, who: Principal) -> web.StreamRespons
     return json_model(found)
 
 
-async def list_queue(request: web.Request, who: Principal) -> web.StreamResponse:
-    query = parse_query(request, queue.QueueQuery)
-    return json_model(await queue.list_items(request.app[DATABASE], who.org_id, query))
+Handler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
+Q = TypeVar("Q", bound=BaseModel)
 
 
-async def get_queue_item(request: web.Request, who: Principal) -> web.StreamResponse:
-    item = await queue.get_item(request.app[DATABASE], who.org_id, path_id(request, "queue item"))
-    if item is None:
-        raise not_found("queue item")
-    return json_model(item)
+def lister(
+    query_model: type[Q], fetch: Callable[[Database, str, Q], Awaitable[BaseModel]]
+) -> Handler:
+    """GET /v1/<things>: the query string parsed into ``query_model``, one page back."""
+
+    async def handle(request: web.Request, who: Principal) -> web.StreamResponse:
+        query = parse_query(request, query_model)
+        return json_model(await fetch(request.app[DATABASE], who.org_id, query))
+
+    return handle
 
 
-async def list_posts(request: web.Request, who: Principal) -> web.StreamResponse:
-    query = parse_query(request, posts.PostQuery)
-    return json_model(await posts.list_posts(request.app[DATABASE], who.org_id, query))
+def getter(
+    what: str, fetch: Callable[[Database, str, uuid.UUID], Awaitable[BaseModel | None]]
+) -> Handler:
+    """GET /v1/<things>/{id}: the organization's own, or 404 naming ``what``."""
+
+    async def handle(request: web.Request, who: Principal) -> web.StreamResponse:
+        found = await fetch(request.app[DATABASE], who.org_id, path_id(request, what))
+        if found is None:
+            raise not_found(what)
+        return json_model(found)
+
+    return handle
 
 
-async def get_post(request: web.Request, who: Principal) -> web.StreamResponse:
-    post = await posts.get_post(request.app[DATABASE], who.org_id, path_id(request, "post"))
-    if post is None:
-        raise not_found("post")
-    return json_model(post)
-
-
-async def list_clips(request: web.Request, who: Principal) -> web.StreamResponse:
-    query = parse_query(request, clips.ClipQuery)
-    return json_model(await clips.list_clips(request.app[DATABASE], who.org_id, query))
-
-
-async def get_clip(request: web.Request, who: Principal) -> web.StreamResponse:
-    clip = await clips.get_clip(request.app[DATABASE], who.org_id, path_id(request, "clip"))
-    if clip is None:
-        raise not_found("clip")
-    return json_model(clip)
-
-
-async def list_assets(request: web.Request, who: Principal) -> web.StreamResponse:
-    query = parse_query(request, assets.AssetQuery)
-    return json_model(await assets.list_assets(request.app[DATABASE], who.org_id, query))
-
-
-async def get_asset(request: web.Request, who: Principal) -> web.StreamResponse:
-    asset = await assets.get_asset(request.app[DATABASE], who.org_id, path_id(request, "asset"))
-    if asset is None:
-        raise not_found("asset")
-    return json_model(asset)
-
-
-async def list_projects(request: web.Request, who: Principal) -> web.StreamResponse:
-    query = parse_query(request, projects.ProjectQuery)
-    return json_model(await projects.list_projects(request.app[DATABASE], who.org_id, query))
-
-
-async def get_project(request: web.Request, who: Principal) -> web.StreamResponse:
-    project_id = path_id(request, "project")
-    project = await projects.get_project(request.app[DATABASE], who.org_id, project_id)
-    if project is None:
-        raise not_found("project")
-    return json_model(project)
-
-
-async def list_audit(request: web.Request, who: Principal) -> web.StreamResponse:
-    query = parse_query(request, audit.AuditQuery)
-    return json_model(await audit.list_events(request.app[DATABASE], who.org_id, query))
+list_queue = lister(queue.QueueQuery, queue.list_items)
+get_queue_item = getter("queue item", queue.get_item)
+list_posts = lister(posts.PostQuery, posts.list_posts)
+get_post = getter("post", posts.get_post)
+list_clips = lister(clips.ClipQuery, clips.list_clips)
+get_clip = getter("clip", clips.get_clip)
+list_assets = lister(assets.AssetQuery, assets.list_assets)
+get_asset = getter("asset", assets.get_asset)
+list_projects = lister(projects.ProjectQuery, projects.list_projects)
+get_project = getter("project", projects.get_project)
+list_audit = lister(audit.AuditQuery, audit.list_events)
