@@ -96,11 +96,28 @@ stop_kafka() {
   rm -f "$STACK/kafka/pid"
 }
 
-pg_running() { [ -f "$STACK/pg/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$STACK/pg/data" status >/dev/null 2>&1; }
+pg_dir() {
+  # As root, PostgreSQL runs as the postgres user, which must reach its folder. A
+  # checkout it cannot traverse (say under /root) gets a folder under /var/tmp instead,
+  # named after the checkout so two checkouts never share one.
+  mkdir -p "$STACK"
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$STACK" 2>/dev/null; then
+    echo "/var/tmp/wavestack-pg-$(printf %s "$STACK" | md5sum | cut -c1-12)"
+  else
+    echo "$STACK/pg"
+  fi
+}
+
+pg_running() {
+  local dir
+  dir=$(pg_dir)
+  [ -f "$dir/data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+}
 
 start_pg() {
   pg_running && { log "postgresql already running on 127.0.0.1:$PG_PORT"; return 0; }
-  local dir=$STACK/pg
+  local dir
+  dir=$(pg_dir)
   mkdir -p "$dir"
   [ "$(id -u)" = 0 ] && chown postgres: "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
@@ -120,7 +137,7 @@ start_pg() {
 stop_pg() {
   pg_running || return 0
   log "stopping postgresql"
-  as_postgres "$PG_BIN/pg_ctl" -D "$STACK/pg/data" -m fast -w stop >/dev/null
+  as_postgres "$PG_BIN/pg_ctl" -D "$(pg_dir)/data" -m fast -w stop >/dev/null
 }
 
 print_env() {
