@@ -30,11 +30,6 @@ class Topics:
         return [self.commands, self.events, self.dlq]
 
 
-# Partitions of the topics WaveStack creates. Keys are aggregate ids, so more
-# partitions only add parallelism; changing it later re-keys nothing we rely on,
-# but it does move aggregates between partitions (and Faust table shards).
-DEFAULT_PARTITIONS = 6
-
 COMMAND_TYPES: dict[str, type[Message]] = {
     m.TYPE: m
     for m in (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import statistics
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -31,14 +30,6 @@ def percentile(values: list[float], pct: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))
     return ordered[index]
-
-
-def summary_ms(values: list[float]) -> str:
-    ms = [v * 1000 for v in values]
-    return (
-        f"p50 {percentile(ms, 50):.1f} ms, p99 {percentile(ms, 99):.1f} ms, "
-        f"mean {statistics.fmean(ms):.1f} ms, n={len(ms)}"
-    )
 
 
 def bench_settings(base: Settings, workdir: Path) -> Settings:
