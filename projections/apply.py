@@ -88,7 +88,3 @@ async def _write(
         await record_event(conn, env)
     if handler is not None:
         await handler(conn, env)
-
-
-def is_poison(exc: BaseException) -> bool:
-    return isinstance(exc, POISON_ERRORS)

@@ -41,7 +41,10 @@ async def history(
         "SELECT id, type, version, aggregate_type, aggregate_id, sequence, occurred_at,"
         " command_id, correlation_id, causation_id, actor, data FROM events"
         " WHERE org_id = $1 AND ($2::uuid IS NULL OR aggregate_id = $2)"
-        " ORDER BY occurred_at, position LIMIT $3",
+        # Not `position` (arrival order differs after a rebuild): the time, then
+        # one command's events together, its outcome (aggregate 'command') last.
+        " ORDER BY occurred_at, command_id, aggregate_type = 'command', aggregate_id,"
+        " sequence LIMIT $3",
         org_id,
         aggregate_id,
         limit,

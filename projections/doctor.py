@@ -12,8 +12,6 @@ import asyncpg
 from projections.config import ProjectorSettings
 from projections.db import connect
 
-DEFAULT_OLDER_THAN = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class StuckCommand:
@@ -40,7 +38,7 @@ async def stuck_commands(
 
 async def doctor(
     settings: ProjectorSettings,
-    older_than: timedelta = DEFAULT_OLDER_THAN,
+    older_than: timedelta,
     *,
     now: datetime | None = None,
 ) -> list[StuckCommand]:

@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Mapping
 
 import asyncpg
-import prometheus_client
 import structlog
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
@@ -261,7 +260,6 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 async def serve(
     settings: ProjectorSettings,
     *,
-    metrics_port: int | None = None,
     session_timeout_ms: int = 10_000,
 ) -> RunStats:
     """Runs the live projector until SIGTERM or SIGINT; the batch in flight completes."""
@@ -269,8 +267,6 @@ async def serve(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    if metrics_port is not None:
-        prometheus_client.start_http_server(metrics_port)
     try:
         return await Projector(settings, session_timeout_ms=session_timeout_ms).run(stop)
     finally:
@@ -281,8 +277,7 @@ async def serve(
 def main(
     settings: ProjectorSettings,
     *,
-    metrics_port: int | None = None,
     session_timeout_ms: int = 10_000,
 ) -> None:
-    """Entry point of `wavestack projector` (logging is configured by the caller)."""
-    asyncio.run(serve(settings, metrics_port=metrics_port, session_timeout_ms=session_timeout_ms))
+    """Entry point of `wavestack projector` (logging and metrics are the caller's)."""
+    asyncio.run(serve(settings, session_timeout_ms=session_timeout_ms))

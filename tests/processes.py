@@ -24,7 +24,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
             continue
         raw = value.get_secret_value() if hasattr(value, "get_secret_value") else value
         env[f"WAVESTACK_{name.upper()}"] = str(raw)
-    env["WAVESTACK_DATABASE_URL"] = settings.dsn
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -44,7 +44,9 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_projector(settings: Settings, args: argparse.Namespace) -> int:
     from projections.projector import main
 
-    main(settings, metrics_port=settings.projector_metrics_port)
+    if settings.projector_metrics_port is not None:
+        start_http_server(settings.projector_metrics_port, addr=settings.api_host)
+    main(settings)
     return 0
 
 
@@ -167,7 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--json", action="store_true", help="one JSON object per line")
 
     doctor = add("doctor", cmd_doctor, "find commands without an outcome (and re-drive them)")
-    doctor.add_argument("--older-than", type=float, default=60.0, metavar="SECONDS")
+    doctor.add_argument(
+        "--older-than", type=float, default=300.0, metavar="SECONDS", help="default 300"
+    )
     doctor.add_argument("--redrive", action="store_true")
     return parser
 
