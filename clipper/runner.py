@@ -85,21 +85,20 @@ class ClipRunner:
         *,
         progress: ProgressCallback | None = None,
         registered: Probe | None = None,
-        source_sha256: str | None = None,
     ) -> ClipResult:
         """Cut ``spec`` out of ``source`` (a path relative to the media root).
 
         ``progress`` is awaited with fractions in (0, 1] that only grow, 1.0 once the
         clip is in place; an exception it raises aborts the job. A source registered as
         an asset was probed then: pass that ``registered`` probe (still used only while
-        the file keeps its size) and/or its ``source_sha256`` so that a large source is
-        not read again. Raises a MediaError subclass with a message for the user.
+        the file keeps its size, else probed again) so that a large source is not read
+        again. Raises a MediaError subclass with a message for the user.
         """
         path = self.media.resolve(source, field="source.path")
         async with self._slots:
             try:
                 async with asyncio.timeout(self.limits.timeout_seconds):
-                    return await self._clip(path, spec, progress, registered, source_sha256)
+                    return await self._clip(path, spec, progress, registered)
             except TimeoutError as exc:
                 raise ClipTimeoutError(
                     f"the clip took longer than the limit of {self.limits.timeout_seconds:g} s; "
@@ -132,9 +131,8 @@ class ClipRunner:
         spec: ClipSpec,
         progress: ProgressCallback | None,
         registered: Probe | None,
-        source_sha256: str | None,
     ) -> ClipResult:
-        source = await self._source(path, registered, with_sha256=source_sha256 is None)
+        source = await self._source(path, registered, with_sha256=True)
         spec.check_against(source)
         version = await self.ffmpeg_version()
         temp = temp_path(self.media.root, spec.format)
@@ -192,7 +190,7 @@ class ClipRunner:
             lineage={
                 "source": {
                     "path": self.media.relative(path),
-                    "sha256": source_sha256 or source.sha256,
+                    "sha256": source.sha256,
                     "size": source.size,
                     "duration": source.duration,
                 },

@@ -16,6 +16,9 @@ from schemas.base import Command
 from schemas.commands import AssetKind
 from schemas.media import ClipLineage, MediaInfo
 
+# Failure reasons are for people: long enough for ffmpeg's last words, no longer.
+MAX_REASON_CHARS = 2000
+
 
 class RecordAssetProbe(Command):
     TYPE: ClassVar[str] = "asset.RecordAssetProbe"
@@ -29,7 +32,7 @@ class FailAssetRegistration(Command):
     AGGREGATE_TYPE: ClassVar[str] = "asset"
 
     code: str
-    reason: str = Field(max_length=2000)
+    reason: str = Field(max_length=MAX_REASON_CHARS)
 
 
 class StartClip(Command):
@@ -65,7 +68,7 @@ class FailClip(Command):
     AGGREGATE_TYPE: ClassVar[str] = "clip"
 
     code: str
-    reason: str = Field(max_length=2000)
+    reason: str = Field(max_length=MAX_REASON_CHARS)
 
 
 class RegisterClipOutput(Command):

@@ -9,7 +9,7 @@ import faust
 import structlog
 
 from clipper import ClipLimits, MediaError, MediaRoot, probe
-from schemas.agent_commands import FailAssetRegistration, RecordAssetProbe
+from schemas.agent_commands import MAX_REASON_CHARS, FailAssetRegistration, RecordAssetProbe
 from schemas.catalog import Topics
 from schemas.codec import payload_as
 from schemas.envelope import Envelope
@@ -19,8 +19,6 @@ from streams import metrics
 from streams.agents.base import EventHandler, command_for
 from streams.agents.jobs import Job, Jobs
 from streams.agents.media import media_info
-
-MAX_REASON_CHARS = 2000
 
 Report = RecordAssetProbe | FailAssetRegistration
 

@@ -23,6 +23,7 @@ from faust.exceptions import ProducerSendError
 
 from clipper import ClipLimits, ClipResult, ClipRunner, ClipSpec, MediaError, probe
 from schemas.agent_commands import (
+    MAX_REASON_CHARS,
     CompleteClip,
     FailClip,
     RecordClipProgress,
@@ -41,8 +42,6 @@ from streams.agents.jobs import Job, Jobs
 from streams.agents.media import lineage, media_info
 from streams.agents.progress import ProgressReporter
 from streams.sending import send_once
-
-MAX_REASON_CHARS = 2000
 
 log = structlog.get_logger("streams.agents.clipping")
 
@@ -136,9 +135,8 @@ class ClipHandler(EventHandler):
                 field="source",
             )
         reporter = ProgressReporter(lambda f: self._report_progress(envelope, attempt, f))
-        return await self.runner.clip(
-            source.path, spec, progress=reporter, source_sha256=found.sha256
-        )
+        # The probe above (with its sha256) is the runner's source probe too.
+        return await self.runner.clip(source.path, spec, progress=reporter, registered=found)
 
     async def _report_progress(self, envelope: Envelope, attempt: int, fraction: float) -> None:
         """Best effort, one try: a lost progress report is made good by the next one."""

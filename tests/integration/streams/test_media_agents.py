@@ -173,8 +173,8 @@ async def test_the_same_clip_request_sent_twice_runs_one_job_and_makes_one_asset
     await send_commands(stack.settings, [clip, clip])
     assert (await clip_end(stack, clip)).type == "clip.ClipCompleted"
     await first(stack, "asset.AssetRegistered", output_asset_id(clip))
-    outcomes = stack.events.outcomes()
     await stack.events.wait_until(lambda r: len(r.outcomes().get(clip.command_id, [])) >= 2)
+    outcomes = stack.events.outcomes()
     assert len({o.id for o in outcomes[clip.command_id]}) == 1
     assert len(of(stack.events, "clip.ClipRequested", clip.aggregate_id)) == 1
     assert len(of(stack.events, "clip.ClipStarted", clip.aggregate_id)) == 1
