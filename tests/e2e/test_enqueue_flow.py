@@ -41,9 +41,12 @@ async def test_twenty_concurrent_retries_make_one_item(stack: Stack) -> None:
     assert len({a["command_id"] for _, a in answers}) == 1
 
     item_id = answers[0][1]["id"]
-    await stack.eventually(f"/v1/commands/{answers[0][1]['command_id']}", decided)
-    listing = await stack.eventually("/v1/queue?limit=200", found)
-    assert [i["id"] for i in listing["items"]].count(item_id) == 1
+    outcome = await stack.eventually(f"/v1/commands/{answers[0][1]['command_id']}", decided)
+    assert outcome["outcome"] == "applied"
+    assert len(outcome["event_ids"]) == 1
+    # The item's whole history: one ItemEnqueued, not one per retry.
+    history = await stack.eventually(f"/v1/audit?aggregate_id={item_id}", found)
+    assert [e["type"] for e in history["items"]] == ["queue.ItemEnqueued"]
 
 
 async def test_the_same_key_with_another_body_is_refused_once_the_first_is_known(
