@@ -12,6 +12,7 @@ from api.appkeys import (
     FINGERPRINTS,
     KEYS,
     LIMITER,
+    MEDIA,
     METRICS,
     OPENAPI,
     PRODUCER,
@@ -34,6 +35,7 @@ from api.middleware import metrics_middleware, problem_middleware
 from api.openapi import document_bytes
 from api.ratelimit import RateLimiter
 from api.routes import ROUTES, add_routes
+from clipper.paths import MediaRoot
 
 
 def create_app(settings: ApiSettings) -> web.Application:
@@ -42,6 +44,7 @@ def create_app(settings: ApiSettings) -> web.Application:
         middlewares=[metrics_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES
     )
     app[SETTINGS] = settings
+    app[MEDIA] = MediaRoot(settings.media_root)
     keys = KeyStore(settings.auth_keys_dir, first_kid=settings.auth_key_id)
     remote = (
         RemoteJwks(settings.auth_jwks_url, settings.auth_jwks_cooldown_seconds)

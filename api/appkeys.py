@@ -16,6 +16,7 @@ from api.commands.recent import RecentCommands
 from api.config import ApiSettings
 from api.metrics import Metrics
 from api.ratelimit import RateLimiter
+from clipper.paths import MediaRoot
 
 
 @dataclass(frozen=True)
@@ -33,5 +34,6 @@ RECENT = web.AppKey("recent", RecentCommands)
 FINGERPRINTS = web.AppKey("fingerprints", FingerprintLookup)
 METRICS = web.AppKey("metrics", Metrics)
 OPENAPI = web.AppKey("openapi", OpenApiDocument)
+MEDIA = web.AppKey("media", MediaRoot)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -10,6 +10,7 @@ from aiohttp.typedefs import Handler
 
 from api.appkeys import METRICS, PRINCIPAL
 from api.backends.errors import Unavailable
+from api.commands.body import MAX_BODY_BYTES
 from api.problems import Problem, unavailable
 
 log = structlog.get_logger(__name__)
@@ -17,7 +18,7 @@ log = structlog.get_logger(__name__)
 _DETAILS = {
     404: "no such resource",
     405: "this method is not allowed on this resource",
-    413: "the request body is larger than 1 MiB",
+    413: f"the request body is larger than {MAX_BODY_BYTES // 1024 // 1024} MiB",
 }
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from api.appkeys import OPENAPI, OpenApiDocument
+from api.commands.body import MAX_BODY_BYTES
 
 if TYPE_CHECKING:
     from api.routes import Route
@@ -75,7 +76,7 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
         )
     if route.body is not None:
         op["requestBody"] = {
-            "required": route.idempotency == "required",
+            "required": not route.body_optional,
             "content": {
                 "application/json": {"schema": {"$ref": REF.format(model=names[route.body])}}
             },
@@ -86,11 +87,11 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
         }
         for status, what in (
             ("400", "Malformed request"),
-            ("413", "Body over 1 MiB"),
+            ("413", f"Body over {MAX_BODY_BYTES // 1024 // 1024} MiB"),
             ("415", "Not JSON"),
             ("422", "Invalid fields or reused key"),
             ("429", "Rate limited"),
-            ("503", "Kafka unreachable"),
+            ("503", "Kafka or PostgreSQL unreachable"),
         ):
             op["responses"][status] = _problem(what)
     else:

@@ -65,10 +65,14 @@ def field_error(loc: Loc, msg: str) -> dict[str, Any]:
     return {"loc": loc, "msg": msg}
 
 
-def validation_problem(
-    errors: list[dict[str, Any]], detail: str = "the request has invalid fields"
-) -> Problem:
-    return Problem(422, detail, kind="validation", title="Invalid request", errors=errors)
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    return Problem(
+        422,
+        "the request has invalid fields",
+        kind="validation",
+        title="Invalid request",
+        errors=errors,
+    )
 
 
 def from_validation_error(exc: ValidationError, where: str) -> Problem:

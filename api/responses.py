@@ -10,10 +10,8 @@ from pydantic import BaseModel
 from api.problems import not_found
 
 
-def json_model(model: BaseModel, status: int = 200) -> web.Response:
-    return web.Response(
-        body=model.model_dump_json().encode(), status=status, content_type="application/json"
-    )
+def json_model(model: BaseModel) -> web.Response:
+    return web.Response(body=model.model_dump_json().encode(), content_type="application/json")
 
 
 def path_id(request: web.Request, what: str, name: str = "id") -> uuid.UUID:

@@ -36,6 +36,8 @@ class Route:
     query: type[BaseModel] | None = None
     response: type[BaseModel] | None = None
     idempotency: Literal["required", "optional"] | None = None
+    # A command whose body may be left out (cancel: a reason is optional).
+    body_optional: bool = False
     media: str = "application/json"
     # Answers beyond the ones every route of its kind has, for the OpenAPI document.
     answers: tuple[tuple[str, str], ...] = ()
@@ -49,8 +51,23 @@ def _command(
     summary: str,
     key: Literal["required", "optional"] = "required",
     answers: tuple[tuple[str, str], ...] = (),
+    *,
+    body_optional: bool = False,
 ) -> Route:
-    return Route("POST", path, handler, summary, scope, body=body, idempotency=key, answers=answers)
+    return Route(
+        "POST",
+        path,
+        handler,
+        summary,
+        scope,
+        body=body,
+        idempotency=key,
+        body_optional=body_optional,
+        answers=answers,
+    )
+
+
+INVALID_TRANSITION = ("409", "Invalid transition")
 
 
 ROUTES: list[Route] = [
@@ -68,6 +85,8 @@ ROUTES: list[Route] = [
         c.CancelItem,
         "Cancel a queue item (only before publishing)",
         "optional",
+        (INVALID_TRANSITION,),
+        body_optional=commands.CANCEL_BODY_OPTIONAL,
     ),
     _command(
         "/v1/queue/{id}/reschedule",
@@ -76,6 +95,7 @@ ROUTES: list[Route] = [
         c.RescheduleItem,
         "Move a queue item to another time",
         "optional",
+        (INVALID_TRANSITION,),
     ),
     _command(
         "/v1/clips",

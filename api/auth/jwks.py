@@ -18,7 +18,8 @@ log = structlog.get_logger(__name__)
 FETCH_TIMEOUT_S = 5.0
 MAX_JWKS_BYTES = 1024 * 1024
 # A key set older than this is refreshed on the next lookup of a known kid too, so a
-# key the provider withdrew stops verifying within the hour.
+# key the provider withdrew stops verifying within the hour. While the provider cannot
+# be reached the keys already fetched keep verifying: an outage must not log users out.
 MAX_AGE_S = 3600.0
 
 
@@ -27,7 +28,8 @@ class RemoteJwks:
 
     An unknown kid refetches the set, but at most once per ``cooldown`` seconds: a
     stream of tokens with made-up kids costs one request per cooldown, not one each.
-    A failed fetch counts as a fetch (same cooldown) and leaves the cached keys alone.
+    A failed fetch counts as a fetch (same cooldown) and leaves the cached keys alone,
+    so they keep verifying until a fetch succeeds; only never-fetched kids fail.
     """
 
     def __init__(
@@ -44,7 +46,6 @@ class RemoteJwks:
         self._fetched_at: float | None = None
         self._lock = asyncio.Lock()
         self._session: aiohttp.ClientSession | None = None
-        self.fetches = 0
 
     async def key(self, kid: str) -> rsa.RSAPublicKey | None:
         if kid in self._keys and not self._stale():
@@ -55,7 +56,6 @@ class RemoteJwks:
             if self._fetched_at is not None and self._clock() - self._fetched_at < self._cooldown:
                 return self._keys.get(kid)
             self._fetched_at = self._clock()
-            self.fetches += 1
             try:
                 self._keys = parse_jwks(await self._fetch())
             except (aiohttp.ClientError, TimeoutError, ValueError, jwt.PyJWTError) as exc:

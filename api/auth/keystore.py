@@ -10,6 +10,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ KEY_SUFFIX = ".key.pem"
 ACTIVE_FILE = "active"
 LOCK_FILE = ".lock"
 KEY_BITS = 2048
+RECENT_CHANGE_NS = 2_000_000_000
 # A kid names a file, so it must not carry path syntax.
 KID_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$")
 
@@ -64,16 +66,12 @@ class KeyStore:
 
     def public_key(self, kid: str) -> rsa.RSAPublicKey | None:
         key = self._public.get(kid)
-        if key is None and self._directory_changed():
+        if key is None:
             # Another process (`wavestack keys rotate`) may have added it. A flood of
             # made-up kids costs one stat() each, never a directory scan.
             self._scan()
             key = self._public.get(kid)
         return key
-
-    def kids(self) -> list[str]:
-        self._scan()
-        return sorted(self._public)
 
     def jwks(self) -> dict[str, Any]:
         self._scan()
@@ -92,7 +90,7 @@ class KeyStore:
             if kid and (self.directory / f"{kid}{KEY_SUFFIX}").exists():
                 return kid
         with self._locked():
-            self._scan()
+            self._scan(force=True)
             if self._first_kid and self._first_kid in self._private:
                 kid = self._first_kid
             elif self._private:
@@ -107,7 +105,7 @@ class KeyStore:
         kid = self.active_kid()
         key = self._private.get(kid)
         if key is None:
-            self._scan()
+            self._scan(force=True)
             key = self._private[kid]
         return kid, key
 
@@ -166,17 +164,20 @@ class KeyStore:
     def _mtime(self, kid: str) -> float:
         return (self.directory / f"{kid}{KEY_SUFFIX}").stat().st_mtime
 
-    def _directory_changed(self) -> bool:
+    def _scan(self, *, force: bool = False) -> None:
+        """Loads key files not loaded yet. Unless ``force``d, only when the directory
+        changed since the last scan (a key added or rotated in by any process changes
+        its mtime), so a request costs one stat(), not a glob and a parse."""
         try:
-            return self.directory.stat().st_mtime_ns != self._scanned_mtime
-        except FileNotFoundError:
-            return False
-
-    def _scan(self) -> None:
-        try:
-            self._scanned_mtime = self.directory.stat().st_mtime_ns
+            mtime = self.directory.stat().st_mtime_ns
         except FileNotFoundError:
             return
+        if not force and mtime == self._scanned_mtime:
+            return
+        # A change within the file system's timestamp granularity could leave the mtime
+        # as it is: a directory changed a moment ago is scanned again next time.
+        fresh = time.time_ns() - mtime < RECENT_CHANGE_NS
+        self._scanned_mtime = None if fresh else mtime
         for path in self.directory.glob(f"*{KEY_SUFFIX}"):
             kid = path.name.removesuffix(KEY_SUFFIX)
             if kid in self._private:

@@ -25,15 +25,13 @@ def issue_token(
     issuer: str,
     audience: str,
     kind: TokenKind = "user",
-    *,
-    now: float | None = None,
 ) -> str:
     if not org or not sub:
         raise ValueError("org and sub must not be empty")
     if ttl <= 0:
         raise ValueError("ttl must be positive")
     kid, key = store.signing_key()
-    issued = int(now if now is not None else time.time())
+    issued = int(time.time())
     claims = {
         "iss": issuer,
         "aud": audience,

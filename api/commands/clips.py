@@ -11,11 +11,11 @@ import uuid
 
 from aiohttp import web
 
-from api.appkeys import DATABASE, RECENT
+from api.appkeys import DATABASE
 from api.commands.paths import check_path_shape, refuse
+from api.commands.service import creation_pending
 from api.problems import Loc, Problem, field_error
 from api.reads.assets import Asset, get_asset
-from api.reads.commands import creation_known
 from clipper.errors import MediaError
 from clipper.request import RANGE_TOLERANCE, ClipSpec
 from schemas.commands import RegisterAsset, RequestClip
@@ -90,20 +90,11 @@ def unknown_asset(asset_id: uuid.UUID) -> Problem:
     )
 
 
-async def _being_registered(app: web.Application, org_id: str, asset_id: uuid.UUID) -> bool:
-    """Registered a moment ago (this process, or a pending command in the read model),
-    its row not projected yet."""
-    recent = app[RECENT].creation_of(asset_id)
-    if recent is not None and recent.org_id == org_id and recent.type == RegisterAsset.TYPE:
-        return True
-    return await creation_known(app[DATABASE], org_id, asset_id, RegisterAsset.TYPE)
-
-
 async def registered_asset(app: web.Application, org_id: str, asset_id: uuid.UUID) -> Asset:
     """The organization's asset, registered; 404 / 409 otherwise."""
     asset = await get_asset(app[DATABASE], org_id, asset_id)
     if asset is None:
-        if await _being_registered(app, org_id, asset_id):
+        if await creation_pending(app, org_id, asset_id, RegisterAsset.TYPE):
             raise not_registered(asset_id, "pending")
         raise unknown_asset(asset_id)
     if asset.status != "registered":

@@ -72,7 +72,6 @@ def prepare(
     *,
     key: str | None,
     aggregate_id: uuid.UUID | None = None,
-    now: datetime | None = None,
 ) -> Prepared:
     """Builds the envelope. A creating command (no ``aggregate_id``) derives every id
     from (org, key); a command on an existing aggregate gets an id derived from (org,
@@ -94,7 +93,7 @@ def prepare(
         org_id=who.org_id,
         aggregate_type=command.AGGREGATE_TYPE,
         aggregate_id=target,
-        occurred_at=now or datetime.now(UTC),
+        occurred_at=datetime.now(UTC),
         command_id=command_id,
         correlation_id=correlation_id(request) or command_id,
         causation_id=command_id,

@@ -6,13 +6,12 @@ import uuid
 
 from aiohttp import web
 
-from api.appkeys import DATABASE, RECENT
+from api.appkeys import DATABASE
 from api.auth.principal import Principal
 from api.commands.body import command_data, read_command
 from api.commands.envelope import idempotency_key, prepare
-from api.commands.service import accepted, submit, throttle
+from api.commands.service import accepted, creation_pending, submit, throttle
 from api.problems import Problem, not_found
-from api.reads.commands import creation_known
 from api.reads.queue import status_of
 from api.responses import path_id
 from schemas.base import Command
@@ -21,6 +20,8 @@ from schemas.commands import CancelItem, CreateProject, EnqueueItem, RescheduleI
 # Transitions the read model already rules out (DESIGN §8: cancel only before publishing).
 NOT_CANCELLABLE = frozenset({"publishing", "published", "failed"})
 NOT_RESCHEDULABLE = frozenset({"publishing", "published", "failed", "cancelled"})
+# A cancel may come without a body (its reason is optional); the route table reads it too.
+CANCEL_BODY_OPTIONAL = True
 
 
 async def _create(
@@ -45,15 +46,11 @@ async def create_project(request: web.Request, who: Principal) -> web.StreamResp
 async def _item_status(request: web.Request, who: Principal) -> tuple[uuid.UUID, str | None]:
     """The item's id and status; 404 unless it exists (or is being created) in this org."""
     item_id = path_id(request, "queue item")
-    db = request.app[DATABASE]
-    status = await status_of(db, who.org_id, item_id)
+    status = await status_of(request.app[DATABASE], who.org_id, item_id)
     if status is not None:
         return item_id, status
     # Enqueued a moment ago, not projected yet: the decider will know it.
-    recent = request.app[RECENT].creation_of(item_id)
-    if recent is not None and recent.org_id == who.org_id:
-        return item_id, None
-    if await creation_known(db, who.org_id, item_id, EnqueueItem.TYPE):
+    if await creation_pending(request.app, who.org_id, item_id, EnqueueItem.TYPE):
         return item_id, None
     raise not_found("queue item")
 
@@ -71,7 +68,7 @@ def _conflict(status: str, action: str) -> Problem:
 async def cancel_item(request: web.Request, who: Principal) -> web.StreamResponse:
     throttle(request, who)
     key = idempotency_key(request, required=False)
-    command = await read_command(request, CancelItem, optional=True)
+    command = await read_command(request, CancelItem, optional=CANCEL_BODY_OPTIONAL)
     item_id, status = await _item_status(request, who)
     # An already cancelled item is accepted: the decider records a `duplicate` outcome,
     # so retrying a cancel is harmless and says what happened.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from api.appkeys import SETTINGS
+from api.appkeys import MEDIA
 from api.auth.principal import Principal
 from api.commands.body import command_data, read_command
 from api.commands.clips import SOURCE_PATH, check_request, resolve_source
@@ -22,11 +22,11 @@ async def register_asset(request: web.Request, who: Principal) -> web.StreamResp
     key = idempotency_key(request, required=True)
     command = await read_command(request, RegisterAsset)
     check_path_shape(ASSET_PATH, command.path)
-    root = request.app[SETTINGS].media_root
+    media = request.app[MEDIA]
 
     async def exists() -> None:
         # Whether it is media at all is the worker's probe (AssetRegistrationFailed).
-        await check_file_exists(ASSET_PATH, root, command.path)
+        await check_file_exists(ASSET_PATH, media, command.path)
 
     cmd = prepare(request, who, command, command_data(command), key=key)
     await submit(request.app, cmd, creates=True, checks=exists)
@@ -39,11 +39,11 @@ async def request_clip(request: web.Request, who: Principal) -> web.StreamRespon
     command = await read_command(request, RequestClip)
     check_request(command)
     resolved = await resolve_source(request.app, who.org_id, command)
-    root = request.app[SETTINGS].media_root
+    media = request.app[MEDIA]
 
     async def exists() -> None:
         if resolved.asset_id is None:  # a registered asset's file was checked by its probe
-            await check_file_exists(SOURCE_PATH, root, resolved.path)
+            await check_file_exists(SOURCE_PATH, media, resolved.path)
 
     # Resolved before the envelope: the fingerprint covers what the worker will cut.
     data = command_data(command) | {"resolved_source": resolved.model_dump(mode="json")}

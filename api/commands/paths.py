@@ -9,7 +9,6 @@ disagree on the rules. What only the file's content can tell (a playlist renamed
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from api.problems import Loc, Problem, field_error, validation_problem
 from clipper.errors import MediaError, MediaNotFoundError
@@ -35,11 +34,11 @@ def path_problem(path: str) -> str | None:
     return None
 
 
-def file_problem(root: Path, path: str) -> str | None:
-    """Why ``path`` names no regular file inside ``root`` (symlinks followed and kept
-    inside), or None. Touches the file system: run it in a thread."""
+def file_problem(media: MediaRoot, path: str) -> str | None:
+    """Why ``path`` names no regular file inside the media root (symlinks followed and
+    kept inside), or None. Touches the file system: run it in a thread."""
     try:
-        MediaRoot(root).resolve(path)
+        media.resolve(path)
     except MediaNotFoundError:
         return NO_SUCH_FILE
     except MediaError as exc:
@@ -57,7 +56,7 @@ def check_path_shape(loc: Loc, path: str) -> None:
         raise refuse(loc, reason)
 
 
-async def check_file_exists(loc: Loc, root: Path, path: str) -> None:
-    reason = await asyncio.to_thread(file_problem, root, path)
+async def check_file_exists(loc: Loc, media: MediaRoot, path: str) -> None:
+    reason = await asyncio.to_thread(file_problem, media, path)
     if reason is not None:
         raise refuse(loc, reason)

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 import structlog
 from aiohttp import web
 
-from api.appkeys import FINGERPRINTS, LIMITER, METRICS, PRODUCER, RECENT, SETTINGS
+from api.appkeys import DATABASE, FINGERPRINTS, LIMITER, METRICS, PRODUCER, RECENT, SETTINGS
 from api.auth.principal import Principal
 from api.backends.errors import Unavailable
 from api.commands.envelope import IDEMPOTENCY_HEADER, Prepared
 from api.commands.recent import AcceptedCommand
 from api.problems import Problem, field_error
+from api.reads.commands import creation_known
 from schemas.codec import encode
 
 log = structlog.get_logger(__name__)
@@ -113,6 +114,18 @@ async def submit(
         type=envelope.type,
         org_id=envelope.org_id,
     )
+
+
+async def creation_pending(
+    app: web.Application, org_id: str, aggregate_id: uuid.UUID, command_type: str
+) -> bool:
+    """Whether ``aggregate_id`` was created a moment ago by a ``command_type`` command of
+    ``org_id`` (accepted by this process, or pending in the read model), its row not
+    projected yet."""
+    recent = app[RECENT].creation_of(aggregate_id)
+    if recent is not None and recent.org_id == org_id and recent.type == command_type:
+        return True
+    return await creation_known(app[DATABASE], org_id, aggregate_id, command_type)
 
 
 def accepted(resource: str, aggregate_id: uuid.UUID, command_id: uuid.UUID) -> web.Response:

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from aiohttp import web
 
-from api.appkeys import DATABASE, SETTINGS
+from api.appkeys import DATABASE, MEDIA
 from api.auth.principal import Principal
 from api.problems import Problem, not_found
 from api.reads.assets import get_asset
@@ -60,6 +60,9 @@ _BY_CONTAINER = {
     "webp_pipe": "image/webp",
 }
 FALLBACK_TYPE = "application/octet-stream"
+# Whether open descriptors can be traced back to their path (Linux; not every container).
+_PROC_FD = Path("/proc/self/fd")
+_HAS_PROC_FD = _PROC_FD.is_dir()
 
 
 def content_type(path: str, container: str | None) -> str:
@@ -70,17 +73,15 @@ def content_type(path: str, container: str | None) -> str:
 def fd_inside(fd: int, root: Path) -> bool:
     """Where the open file really is. Checked on the descriptor, after opening, so a
     directory swapped for a link between the check and the open is caught too."""
-    proc = Path(f"/proc/self/fd/{fd}")
-    if proc.parent.is_dir():
-        return Path(os.readlink(proc)).is_relative_to(root)
+    if _HAS_PROC_FD:
+        return Path(os.readlink(_PROC_FD / str(fd))).is_relative_to(root)
     return True  # no /proc: the path was resolved and opened without following a link
 
 
-def open_inside(root: Path, relative: str) -> BinaryIO | None:
-    """The regular file ``relative`` names inside ``root``, opened; None if it resolves
-    anywhere else (``..``, an absolute path, a link pointing out), is missing or is not
-    a regular file. Blocking: run it in a thread."""
-    media = MediaRoot(root)
+def open_inside(media: MediaRoot, relative: str) -> tuple[BinaryIO, os.stat_result] | None:
+    """The regular file ``relative`` names inside the media root, opened, with its stat;
+    None if it resolves anywhere else (``..``, an absolute path, a link pointing out), is
+    missing or is not a regular file. Blocking: run it in a thread."""
     try:
         real = media.resolve(relative)
     except MediaError:
@@ -93,13 +94,14 @@ def open_inside(root: Path, relative: str) -> BinaryIO | None:
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode) or not fd_inside(fd, media.root):
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or not fd_inside(fd, media.root):
             os.close(fd)
             return None
     except OSError:
         os.close(fd)
         return None
-    return os.fdopen(fd, "rb")
+    return os.fdopen(fd, "rb"), st
 
 
 def _not_registered(status: str) -> Problem:
@@ -119,11 +121,14 @@ async def asset_content(request: web.Request, who: Principal) -> web.StreamRespo
     if asset.status != "registered":
         raise _not_registered(asset.status)
     # Checked again on every request: the file may have been replaced since registration.
-    fobj = await asyncio.to_thread(open_inside, request.app[SETTINGS].media_root, asset.path)
-    if fobj is None:
+    opened = await asyncio.to_thread(open_inside, request.app[MEDIA], asset.path)
+    if opened is None:
         raise not_found("asset file")
+    fobj, st = opened
     headers = {"Cache-Control": "private, max-age=0", "X-Content-Type-Options": "nosniff"}
     try:
-        return await send_file(request, fobj, content_type(asset.path, asset.container), headers)
+        return await send_file(
+            request, fobj, st, content_type(asset.path, asset.container), headers
+        )
     finally:
         fobj.close()

@@ -93,10 +93,14 @@ def _read(fobj: BinaryIO, offset: int, count: int) -> bytes:
 
 
 async def send_file(
-    request: web.Request, fobj: BinaryIO, content_type: str, headers: dict[str, str]
+    request: web.Request,
+    fobj: BinaryIO,
+    st: os.stat_result,
+    content_type: str,
+    headers: dict[str, str],
 ) -> web.StreamResponse:
-    """Answers ``request`` with the content of ``fobj`` (the caller closes it)."""
-    st = os.fstat(fobj.fileno())
+    """Answers ``request`` with the content of ``fobj``, whose ``os.fstat`` is ``st``
+    (the caller closes it)."""
     meta = {
         **headers,
         "ETag": _etag(st),

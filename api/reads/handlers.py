@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from api.appkeys import DATABASE, RECENT
+from api.auth.guard import GuardedHandler
 from api.auth.principal import Principal
 from api.backends.postgres import Database
 from api.problems import not_found
 from api.reads import assets, audit, clips, commands, posts, projects, queue
 from api.reads.commands import CommandStatus
-from api.reads.paging import parse_query
+from api.reads.paging import Q, parse_query
 from api.responses import json_model, path_id
 
 
@@ -42,13 +42,9 @@ async def get_command(request: web.Request, who: Principal) -> web.StreamRespons
     return json_model(found)
 
 
-Handler = Callable[[web.Request, Principal], Awaitable[web.StreamResponse]]
-Q = TypeVar("Q", bound=BaseModel)
-
-
 def lister(
     query_model: type[Q], fetch: Callable[[Database, str, Q], Awaitable[BaseModel]]
-) -> Handler:
+) -> GuardedHandler:
     """GET /v1/<things>: the query string parsed into ``query_model``, one page back."""
 
     async def handle(request: web.Request, who: Principal) -> web.StreamResponse:
@@ -60,7 +56,7 @@ def lister(
 
 def getter(
     what: str, fetch: Callable[[Database, str, uuid.UUID], Awaitable[BaseModel | None]]
-) -> Handler:
+) -> GuardedHandler:
     """GET /v1/<things>/{id}: the organization's own, or 404 naming ``what``."""
 
     async def handle(request: web.Request, who: Principal) -> web.StreamResponse:

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from api.reads.content import fd_inside, open_inside
+from clipper.paths import MediaRoot
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -144,7 +145,14 @@ async def test_a_symlink_escaping_the_media_root_never_serves_the_outside_file(
     secret.write_bytes(b"do not serve")
     os.symlink(secret, settings.media_root / "escape.mp4")
     os.symlink(tmp_path, settings.media_root / "dir-out")
-    for path in ("escape.mp4", "dir-out/secret.mp4", "../secret.mp4", str(secret)):
+    for path in (
+        "escape.mp4",
+        "dir-out/secret.mp4",
+        "../secret.mp4",
+        str(secret),
+        "missing.mp4",
+        ".",
+    ):
         asset_id = await add_asset(path)
         resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
         assert resp.status == 404, path
@@ -194,11 +202,13 @@ def test_a_directory_replaced_by_a_link_out_is_not_opened(tmp_path: Path) -> Non
     elsewhere.mkdir()
     (root / "clips" / "a.mp4").write_bytes(b"inside")
     (elsewhere / "a.mp4").write_bytes(b"outside")
-    opened = open_inside(root, "clips/a.mp4")
+    opened = open_inside(MediaRoot(root), "clips/a.mp4")
     assert opened is not None
-    with opened:
-        assert opened.read() == b"inside"
+    fobj, st = opened
+    with fobj:
+        assert fobj.read() == b"inside"
+    assert st.st_size == len(b"inside")
     (root / "clips" / "a.mp4").unlink()
     (root / "clips").rmdir()
     os.symlink(elsewhere, root / "clips")
-    assert open_inside(root, "clips/a.mp4") is None
+    assert open_inside(MediaRoot(root), "clips/a.mp4") is None

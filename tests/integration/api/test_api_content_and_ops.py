@@ -1,83 +1,15 @@
-"""Asset files with HTTP Range, and the ops endpoints (health, readiness, metrics, OpenAPI)."""
+"""The ops endpoints: health, readiness, metrics, OpenAPI, and the 500 problem."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 from aiohttp.test_utils import TestClient
 
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
-CONTENT = bytes(range(256)) * 40  # 10 KiB with a recognisable pattern
-
-
-async def add_asset(db: asyncpg.Connection, path: str, org: str = "org-a") -> uuid.UUID:
-    asset_id = uuid.uuid4()
-    now = datetime.now(UTC)
-    await db.execute(
-        "INSERT INTO assets (id, org_id, path, kind, created_at, updated_at, version) "
-        "VALUES ($1, $2, $3, 'video', $4, $4, 1)",
-        asset_id,
-        org,
-        path,
-        now,
-    )
-    return asset_id
-
-
-async def test_asset_content_is_served_whole_and_by_range(
-    client: TestClient[Any, Any], bearer: Headers, db: asyncpg.Connection, settings: Settings
-) -> None:
-    (settings.media_root / "clips").mkdir(parents=True)
-    (settings.media_root / "clips" / "c.mp4").write_bytes(CONTENT)
-    asset_id = await add_asset(db, "clips/c.mp4")
-    url = f"/v1/assets/{asset_id}/content"
-
-    whole = await client.get(url, headers=bearer())
-    assert whole.status == 200
-    assert await whole.read() == CONTENT
-    assert whole.headers["Accept-Ranges"] == "bytes"
-
-    part = await client.get(url, headers=bearer() | {"Range": "bytes=100-199"})
-    assert part.status == 206
-    assert await part.read() == CONTENT[100:200]
-    assert part.headers["Content-Range"] == f"bytes 100-199/{len(CONTENT)}"
-
-    tail = await client.get(url, headers=bearer() | {"Range": "bytes=-10"})
-    assert tail.status == 206
-    assert await tail.read() == CONTENT[-10:]
-
-    beyond = await client.get(url, headers=bearer() | {"Range": f"bytes={len(CONTENT) + 5}-"})
-    assert beyond.status == 416
-
-    head = await client.head(url, headers=bearer())
-    assert head.status == 200
-    assert int(head.headers["Content-Length"]) == len(CONTENT)
-
-    assert (await client.get(url, headers=bearer(org="org-b"))).status == 404
-
-
-async def test_asset_content_never_leaves_the_media_root(
-    client: TestClient[Any, Any],
-    bearer: Headers,
-    db: asyncpg.Connection,
-    settings: Settings,
-    tmp_path: Any,
-) -> None:
-    secret = tmp_path / "secret.txt"
-    secret.write_text("do not serve")
-    os.symlink(secret, settings.media_root / "link.mp4")
-    for path in ("../secret.txt", str(secret), "link.mp4", "missing.mp4", "."):
-        asset_id = await add_asset(db, path)
-        resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
-        assert resp.status == 404, path
-        assert b"do not serve" not in await resp.read()
 
 
 async def test_healthz_and_readyz_answer_when_everything_is_up(
@@ -123,6 +55,22 @@ async def test_openapi_document_covers_every_route_with_request_schemas(
     assert any(p["name"] == "Idempotency-Key" and p["required"] for p in enqueue["parameters"])
     audit = doc["paths"]["/v1/audit"]["get"]
     assert {p["name"] for p in audit["parameters"]} >= {"aggregate_id", "type", "since", "cursor"}
+
+
+async def test_openapi_says_only_a_cancel_may_come_without_a_body(
+    client: TestClient[Any, Any],
+) -> None:
+    paths = (await (await client.get("/openapi.json")).json())["paths"]
+    cancel = paths["/v1/queue/{id}/cancel"]["post"]
+    reschedule = paths["/v1/queue/{id}/reschedule"]["post"]
+    assert cancel["requestBody"]["required"] is False
+    assert reschedule["requestBody"]["required"] is True
+    key = next(p for p in reschedule["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["required"] is False
+    for op in (cancel, reschedule):
+        assert op["responses"]["409"]["description"] == "Invalid transition"
+        assert op["responses"]["503"]["description"] == "Kafka or PostgreSQL unreachable"
+        assert op["responses"]["413"]["description"] == "Body over 1 MiB"
 
 
 async def test_an_unexpected_error_is_a_logged_500_problem_without_internals(
