@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
@@ -15,6 +16,7 @@ from schemas.envelope import Actor, Envelope
 from schemas.upcasting import upcast
 
 M = TypeVar("M", bound=Message)
+M2 = TypeVar("M2", bound=Message)
 
 
 class DecodeError(ValueError):
@@ -25,8 +27,30 @@ def encode(envelope: Envelope) -> bytes:
     return envelope.model_dump_json().encode()
 
 
+@dataclass(frozen=True)
+class Decoded(Generic[M]):
+    """A message read once: its (upcast) envelope and its validated, typed payload.
+
+    Hot paths decode each message exactly once and pass this along, instead of
+    validating ``envelope.data`` again wherever the payload is needed.
+    """
+
+    envelope: Envelope
+    message: M
+
+    def as_(self, model: type[M2]) -> M2:
+        if not isinstance(self.message, model):
+            raise DecodeError(f"expected {model.TYPE}, got {self.envelope.type}")
+        return self.message
+
+
 def decode(raw: bytes | None) -> Envelope:
     """Parses an envelope and upcasts its data to the current version of its type."""
+    return read(raw).envelope
+
+
+def read(raw: bytes | None) -> Decoded[Message]:
+    """Parses, upcasts and validates a message once: envelope and typed payload."""
     if raw is None:
         raise DecodeError("empty message (tombstone)")
     try:
@@ -46,8 +70,8 @@ def decode(raw: bytes | None) -> Envelope:
         except KeyError as exc:
             raise DecodeError(str(exc)) from exc
         envelope = envelope.model_copy(update={"version": model.VERSION, "data": data})
-    payload(envelope)  # validates data now, so consumers never see a bad payload
-    return envelope
+    # Validated now, so consumers never see a bad payload, and never validate it again.
+    return Decoded(envelope, payload(envelope))
 
 
 def payload(envelope: Envelope) -> Message:
