@@ -1,4 +1,4 @@
-"""One record in, one verdict out: applied to the read model, or poison for the DLQ.
+"""Records in, verdicts out: decoded once, folded into their rows, or poison for the DLQ.
 
 A statement that fails aborts the whole PostgreSQL transaction, so a record that
 may fail runs in its own SAVEPOINT: one bad record must not take the good records
@@ -7,19 +7,17 @@ of its batch down with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import asyncpg
-import structlog
 
-from projections.handlers import COMMAND_HANDLER, EVENT_HANDLERS, Handler
-from projections.handlers.audit import record_event
+from projections import merge
+from projections.handlers import COMMAND_HANDLER, EVENT_HANDLERS, ORGANIZATION_HANDLER, Handler
+from schemas.base import Message
 from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
-from schemas.codec import DecodeError, decode
-from schemas.envelope import Envelope
-
-log = structlog.get_logger(__name__)
+from schemas.codec import Decoded, DecodeError, read
 
 TopicKind = Literal["events", "commands"]
 
@@ -41,12 +39,13 @@ class Poison:
 Verdict = Literal["applied", "audited"] | Poison
 
 
-def parse(kind: TopicKind, raw: bytes | None) -> Envelope | Poison:
-    """Decodes a record of the given topic, or says why it belongs in the DLQ."""
+def parse(kind: TopicKind, raw: bytes | None) -> Decoded[Message] | Poison:
+    """Decodes (and validates) a record of the given topic once, or says why it is poison."""
     try:
-        env = decode(raw)
+        decoded = read(raw)
     except DecodeError as exc:
         return Poison(str(exc))
+    env = decoded.envelope
     if kind == "events":
         if env.type not in EVENT_TYPES:
             return Poison(f"{env.type} is not an event type (found on the events topic)")
@@ -54,37 +53,34 @@ def parse(kind: TopicKind, raw: bytes | None) -> Envelope | Poison:
             return Poison(f"{env.type} {env.id} has no sequence")
     elif env.type not in COMMAND_TYPES:
         return Poison(f"{env.type} is not a command type (found on the commands topic)")
-    return env
+    return decoded
 
 
-async def apply(
-    conn: asyncpg.Connection, kind: TopicKind, env: Envelope, *, guarded: bool = True
-) -> Verdict:
-    """Writes one decoded record in the caller's transaction.
+def handlers_for(kind: TopicKind, decoded: Decoded[Message]) -> list[Handler]:
+    """The rows a record folds into (an event also lands in the audit index)."""
+    if kind == "commands":
+        return [COMMAND_HANDLER]
+    handler = EVENT_HANDLERS.get(decoded.envelope.type)
+    return [ORGANIZATION_HANDLER] if handler is None else [ORGANIZATION_HANDLER, handler]
 
-    Guarded, the record runs in a savepoint and a poison error becomes a verdict;
-    unguarded (the fast path: two round trips fewer per record), the error propagates
-    and aborts the transaction, and the caller redoes the batch guarded.
-    """
-    handler = COMMAND_HANDLER if kind == "commands" else EVENT_HANDLERS.get(env.type)
-    if guarded:
-        try:
-            async with conn.transaction():
-                await _write(conn, kind, env, handler)
-        except POISON_ERRORS as exc:
-            return Poison(f"{type(exc).__name__}: {exc}")
-    else:
-        await _write(conn, kind, env, handler)
-    if handler is None:
-        log.debug("event without handler: audit index only", event_id=str(env.id), type=env.type)
-        return "audited"
+
+def verdict(kind: TopicKind, decoded: Decoded[Message]) -> Literal["applied", "audited"]:
+    if kind == "events" and decoded.envelope.type not in EVENT_HANDLERS:
+        return "audited"  # no handler for the type: audit index only
     return "applied"
 
 
-async def _write(
-    conn: asyncpg.Connection, kind: TopicKind, env: Envelope, handler: Handler | None
-) -> None:
-    if kind == "events":
-        await record_event(conn, env)
-    if handler is not None:
-        await handler(conn, env)
+async def apply_all(conn: asyncpg.Connection, records: Sequence[merge.Record]) -> None:
+    """Writes the records in the caller's transaction, in a few round trips; a poison
+    error propagates and aborts the transaction (the caller redoes it with apply_one)."""
+    await merge.write(conn, records, handlers_for)
+
+
+async def apply_one(conn: asyncpg.Connection, record: merge.Record) -> Verdict:
+    """Writes one record in a savepoint: a poison error becomes a verdict."""
+    try:
+        async with conn.transaction():
+            await merge.write(conn, [record], handlers_for)
+    except POISON_ERRORS as exc:
+        return Poison(f"{type(exc).__name__}: {exc}")
+    return verdict(*record)

@@ -1,4 +1,9 @@
-"""One batch, one transaction: the fence, the records in log order, dead letters, positions."""
+"""One batch, one transaction: the fence, the records in log order, dead letters, positions.
+
+The records are decoded once, then written together (projections/merge.py); only
+when the database refuses one of them is the batch redone record by record, each in
+its own savepoint, so the one bad record goes to the DLQ and the rest commit.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,9 @@ from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from projections import positions
-from projections.apply import POISON_ERRORS, Poison, TopicKind, apply, parse
-from projections.deadletter import DeadLetters
+from projections.apply import POISON_ERRORS, Poison, apply_all, apply_one, parse, verdict
+from projections.deadletter import DeadLetters, source_of
+from projections.merge import Record, TopicKind
 
 Batch = Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 Tally = Counter[tuple[TopicKind, str]]  # (topic kind, result) -> records
@@ -67,41 +73,43 @@ class BatchWriter:
                 raise EpochChanged
             stored = await positions.load(conn, self.projection)
             moved: dict[TopicPartition, int] = {}
+            todo: list[tuple[ConsumerRecord[bytes, bytes], Record]] = []
             for tp, records in batch.items():
                 kind = self.kinds[tp.topic]
                 start = stored.get(tp)
                 for record in records:
                     if start is not None and record.offset < start:
-                        result = "skipped"  # a redelivery: this schema has it already
+                        self._count(done, tally, kind, "skipped")  # this schema has it
+                        continue
+                    moved[tp] = record.offset + 1
+                    parsed = parse(kind, record.value)
+                    if isinstance(parsed, Poison):
+                        letters.append((record, parsed.reason, {}))
+                        self._count(done, tally, kind, "dead_lettered")
                     else:
-                        verdict, ids = await self._apply(conn, kind, record, guarded)
-                        if isinstance(verdict, Poison):
-                            letters.append((record, verdict.reason, ids))
-                            result = "dead_lettered"
-                        else:
-                            result = verdict
-                        moved[tp] = record.offset + 1
-                    done.records += 1
-                    setattr(done, result, getattr(done, result) + 1)
-                    tally[(kind, result)] += 1
+                        todo.append((record, (kind, parsed)))
+            if not guarded:
+                await apply_all(conn, [r for _, r in todo])
+            for record, (kind, decoded) in todo:
+                result = await apply_one(conn, (kind, decoded)) if guarded else None
+                if isinstance(result, Poison):
+                    env = decoded.envelope
+                    ids = {"event_id": str(env.id), "org_id": env.org_id}
+                    letters.append((record, result.reason, ids))
+                    self._count(done, tally, kind, "dead_lettered")
+                else:
+                    self._count(done, tally, kind, result or verdict(kind, decoded))
             await positions.save(conn, self.projection, moved)
             # In the DLQ before the commit that moves past them: nothing is ever lost.
             for record, reason, ids in letters:
-                source = f"{record.topic}:{record.partition}:{record.offset}"
-                self.log.warning("dead-lettering a record", reason=reason, source=source, **ids)
+                self.log.warning(
+                    "dead-lettering a record", reason=reason, source=source_of(record), **ids
+                )
                 await self.dead.send(record, reason)
         return done, tally
 
-    async def _apply(
-        self,
-        conn: asyncpg.Connection,
-        kind: TopicKind,
-        record: ConsumerRecord[bytes, bytes],
-        guarded: bool,
-    ) -> tuple[Poison | str, dict[str, str]]:
-        """The verdict, and the ids to log a dead letter with (when it could be read)."""
-        parsed = parse(kind, record.value)
-        if isinstance(parsed, Poison):
-            return parsed, {}
-        verdict = await apply(conn, kind, parsed, guarded=guarded)
-        return verdict, {"event_id": str(parsed.id), "org_id": parsed.org_id}
+    @staticmethod
+    def _count(done: RunStats, tally: Tally, kind: TopicKind, result: str) -> None:
+        done.records += 1
+        setattr(done, result, getattr(done, result) + 1)
+        tally[(kind, result)] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import asyncpg
 
@@ -28,8 +29,24 @@ async def connect(dsn: str, schema: str, *, purpose: str) -> asyncpg.Connection:
             "TimeZone": "UTC",
         },
     )
-    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    # Binary format: COPY (projections/merge.py, bulk.py) has no text-format path. A
+    # jsonb value on the wire in binary is a version byte (1) and the JSON text.
+    await conn.set_type_codec(
+        "jsonb",
+        encoder=_jsonb_encode,
+        decoder=_jsonb_decode,
+        schema="pg_catalog",
+        format="binary",
+    )
     return conn
+
+
+def _jsonb_encode(value: Any) -> bytes:
+    return b"\x01" + json.dumps(value).encode()
+
+
+def _jsonb_decode(data: bytes) -> Any:
+    return json.loads(data[1:])
 
 
 def quote_ident(name: str) -> str:

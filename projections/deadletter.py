@@ -8,9 +8,10 @@ from aiokafka.structs import ConsumerRecord
 from schemas.dlq import dlq_headers
 
 
-def dlq_producer(bootstrap: str) -> AIOKafkaProducer:
-    # acks=all + idempotence: a dead letter is the only copy of the decision to skip
-    # a record, so it must be durable before the batch that skips it commits.
+def durable_producer(bootstrap: str) -> AIOKafkaProducer:
+    """acks=all + idempotence, for records that must be on the log before we go on:
+    a dead letter is the only copy of the decision to skip a record, so it must be
+    durable before the batch that skips it commits; a redriven command likewise."""
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=15000
     )
@@ -32,3 +33,8 @@ class DeadLetters:
         await self._producer.send_and_wait(
             self._topic, value=record.value, key=record.key, headers=headers
         )
+
+
+def source_of(record: ConsumerRecord[bytes, bytes]) -> str:
+    """Where a record sits on the log, as logs and DLQ headers name it."""
+    return f"{record.topic}:{record.partition}:{record.offset}"

@@ -14,12 +14,12 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
 from projections import positions
-from projections.apply import TopicKind
 from projections.batch import Batch, BatchWriter, EpochChanged, RunStats
 from projections.config import CONSUMER_NAME, PROJECTION, ProjectorSettings
 from projections.db import connect
-from projections.deadletter import DeadLetters, dlq_producer
+from projections.deadletter import DeadLetters, durable_producer
 from projections.kafka import new_consumer, partitions_of, projection_topics
+from projections.merge import TopicKind
 from projections.metrics import BATCH_SECONDS, LAG, RECORDS, RETRIES
 from projections.migrate import migrate
 
@@ -70,7 +70,7 @@ class Projector:
         self._consumer = new_consumer(
             settings.kafka_bootstrap, group, max_records, session_timeout_ms=session_timeout_ms
         )
-        self._producer = dlq_producer(settings.kafka_bootstrap)
+        self._producer = durable_producer(settings.kafka_bootstrap)
         self._log = log.bind(projection=projection, schema=self.schema)
         self._writer = BatchWriter(
             projection,

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from aiokafka import AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 
 from projections.config import ProjectorSettings
+from projections.deadletter import durable_producer, source_of
 from projections.doctor import StuckCommand
 from projections.kafka import new_consumer, partitions_of
 
@@ -55,9 +56,7 @@ async def redrive(
     since_ms = int((min(c.requested_at for c in commands) - slack).timestamp() * 1000)
     topic = settings.topics.commands
     consumer = new_consumer(settings.kafka_bootstrap, None, 500)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
-    )
+    producer = durable_producer(settings.kafka_bootstrap)
     tps = await partitions_of(settings.kafka_bootstrap, [topic])
     await consumer.start()
     await producer.start()
@@ -80,7 +79,7 @@ async def redrive(
                     if command_id not in wanted or command_id in found:
                         continue
                     found.add(command_id)
-                    source = f"{record.topic}:{record.partition}:{record.offset}".encode()
+                    source = source_of(record).encode()
                     headers = [*(record.headers or ()), (REDRIVE_SOURCE, source)]
                     await producer.send_and_wait(
                         topic, value=record.value, key=record.key, headers=headers

@@ -1,12 +1,33 @@
-"""Event handlers of the read model, one module per table, registered by event type."""
+"""Event handlers of the read model, one module per table, registered by event type.
+
+A handler is a pure fold, ``(row or None, decoded message) -> row or None``: it
+returns the row as the record leaves it, the very same object when the record
+changes nothing (already applied, guarded out), and None only when there was no
+row and the record creates none. No I/O: the live projector loads the rows a batch
+touches and writes back what changed (projections/merge.py); the rebuild folds the
+whole log in memory and COPYs the result (projections/bulk.py). One fold, two
+shells, so a rebuilt model cannot drift from the live one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import uuid
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
-import asyncpg
-
-from projections.handlers import assets, clips, commands, projects, queue
+from projections.handlers import assets, audit, clips, commands, projects, queue
+from projections.tables import (
+    ASSETS,
+    CLIPS,
+    COMMANDS,
+    ORGANIZATIONS,
+    PROJECTS,
+    QUEUE_ITEMS,
+    Row,
+    Table,
+)
+from schemas.base import Message
+from schemas.codec import Decoded
 from schemas.envelope import Envelope
 from schemas.events import (
     AssetRegistered,
@@ -25,25 +46,52 @@ from schemas.events import (
     ProjectCreated,
 )
 
-Handler = Callable[[asyncpg.Connection, Envelope], Awaitable[None]]
+Fold = Callable[[Row | None, Decoded[Message]], Row | None]
+
+
+def _aggregate(env: Envelope) -> uuid.UUID:
+    return env.aggregate_id
+
+
+def _command(env: Envelope) -> uuid.UUID:
+    return env.command_id
+
+
+def _org(env: Envelope) -> str:
+    return env.org_id
+
+
+@dataclass(frozen=True)
+class Handler:
+    """Which row of which table a record folds into, and how."""
+
+    table: Table
+    key: Callable[[Envelope], Hashable]
+    fold: Fold
+
+
+def _on(table: Table, fold: Fold) -> Handler:
+    return Handler(table, _aggregate, fold)
+
 
 # Events without an entry here are still recorded in the audit index; nothing else
 # changes for them (e.g. a type added to the catalog before its handler is deployed:
 # a replay from the beginning fills its rows in later).
 EVENT_HANDLERS: dict[str, Handler] = {
-    ItemEnqueued.TYPE: queue.item_enqueued,
-    ItemCancelled.TYPE: queue.item_cancelled,
-    ItemRescheduled.TYPE: queue.item_rescheduled,
-    ProjectCreated.TYPE: projects.project_created,
-    CommandOutcomeRecorded.TYPE: commands.outcome_recorded,
-    AssetRegistrationRequested.TYPE: assets.registration_requested,
-    AssetRegistered.TYPE: assets.registered,
-    AssetRegistrationFailed.TYPE: assets.registration_failed,
-    ClipRequested.TYPE: clips.requested,
-    ClipStarted.TYPE: clips.started,
-    ClipProgressed.TYPE: clips.progressed,
-    ClipCompleted.TYPE: clips.completed,
-    ClipFailed.TYPE: clips.failed,
+    ItemEnqueued.TYPE: _on(QUEUE_ITEMS, queue.item_enqueued),
+    ItemCancelled.TYPE: _on(QUEUE_ITEMS, queue.item_cancelled),
+    ItemRescheduled.TYPE: _on(QUEUE_ITEMS, queue.item_rescheduled),
+    ProjectCreated.TYPE: _on(PROJECTS, projects.project_created),
+    # An outcome's aggregate is its command: the same row as the command's record.
+    CommandOutcomeRecorded.TYPE: Handler(COMMANDS, _command, commands.outcome_recorded),
+    AssetRegistrationRequested.TYPE: _on(ASSETS, assets.registration_requested),
+    AssetRegistered.TYPE: _on(ASSETS, assets.registered),
+    AssetRegistrationFailed.TYPE: _on(ASSETS, assets.registration_failed),
+    ClipRequested.TYPE: _on(CLIPS, clips.requested),
+    ClipStarted.TYPE: _on(CLIPS, clips.started),
+    ClipProgressed.TYPE: _on(CLIPS, clips.progressed),
+    ClipCompleted.TYPE: _on(CLIPS, clips.completed),
+    ClipFailed.TYPE: _on(CLIPS, clips.failed),
 }
 
 # Event types that deliberately live in the audit index only. A conflict refusal
@@ -52,4 +100,7 @@ EVENT_HANDLERS: dict[str, Handler] = {
 AUDIT_ONLY: frozenset[str] = frozenset({CommandConflictRejected.TYPE})
 
 # Every command type gets the same treatment: a 'pending' row until its outcome.
-COMMAND_HANDLER: Handler = commands.command_requested
+COMMAND_HANDLER = Handler(COMMANDS, _command, commands.command_requested)
+
+# Every event also names its organization.
+ORGANIZATION_HANDLER = Handler(ORGANIZATIONS, _org, audit.organization_seen)

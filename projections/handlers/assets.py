@@ -2,79 +2,76 @@
 
 from __future__ import annotations
 
-import asyncpg
+from typing import Any
 
 from projections.handlers.failed import mark_failed
-from schemas.codec import payload_as
-from schemas.envelope import Envelope
+from projections.handlers.guard import applies, changed
+from projections.tables import ASSETS, Row, new_row
+from schemas.base import Message
+from schemas.codec import Decoded
 from schemas.events import AssetRegistered, AssetRegistrationFailed, AssetRegistrationRequested
 
 
-async def registration_requested(conn: asyncpg.Connection, env: Envelope) -> None:
-    asset = payload_as(env, AssetRegistrationRequested)
-    await conn.execute(
-        "INSERT INTO assets (id, org_id, project_id, path, kind, title, status,"
-        " created_at, updated_at, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, 'probing', $7, $7, $8)"
-        " ON CONFLICT (id) DO NOTHING",
-        env.aggregate_id,
-        env.org_id,
-        asset.project_id,
-        asset.path,
-        asset.kind,
-        asset.title,
-        env.occurred_at,
-        env.sequence,
+def registration_requested(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    if row is not None:
+        return row
+    env, asset = decoded.envelope, decoded.as_(AssetRegistrationRequested)
+    return new_row(
+        ASSETS,
+        id=env.aggregate_id,
+        org_id=env.org_id,
+        project_id=asset.project_id,
+        path=asset.path,
+        kind=asset.kind,
+        title=asset.title,
+        probe={},
+        status="probing",
+        created_at=env.occurred_at,
+        updated_at=env.occurred_at,
+        version=env.sequence,
     )
 
 
-# An upsert: a client's file was inserted as 'probing' by its request, while a clip's
-# output is registered in one step (sequence 1, no request before it). created_at
-# stays the request's time when there was one.
-_REGISTERED = """
-INSERT INTO assets AS a (id, org_id, project_id, path, kind, title, container, duration_s,
-                         width, height, size_bytes, sha256, probe, lineage, thumbnail_path,
-                         source_clip_id, status, created_at, updated_at, version)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-        'registered', $17, $17, $18)
-ON CONFLICT (id) DO UPDATE SET
-    project_id = EXCLUDED.project_id, path = EXCLUDED.path, kind = EXCLUDED.kind,
-    title = EXCLUDED.title, container = EXCLUDED.container, duration_s = EXCLUDED.duration_s,
-    width = EXCLUDED.width, height = EXCLUDED.height, size_bytes = EXCLUDED.size_bytes,
-    sha256 = EXCLUDED.sha256, probe = EXCLUDED.probe, lineage = EXCLUDED.lineage,
-    thumbnail_path = EXCLUDED.thumbnail_path, source_clip_id = EXCLUDED.source_clip_id,
-    status = 'registered', updated_at = EXCLUDED.updated_at, version = EXCLUDED.version
-WHERE a.org_id = EXCLUDED.org_id AND a.version < EXCLUDED.version
-"""
-
-
-async def registered(conn: asyncpg.Connection, env: Envelope) -> None:
-    asset = payload_as(env, AssetRegistered)
+def registered(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    """Creates or completes the row: a client's file was inserted as 'probing' by its
+    request, while a clip's output is registered in one step (sequence 1, no request
+    before it). created_at stays the request's time when there was one; error and
+    error_code are the request's business and stay as they are."""
+    env, asset = decoded.envelope, decoded.as_(AssetRegistered)
     media = asset.media
-    await conn.execute(
-        _REGISTERED,
-        env.aggregate_id,
-        env.org_id,
-        asset.project_id,
-        asset.path,
-        asset.kind,
-        asset.title,
-        media.container,
-        media.duration_s,
-        media.width,
-        media.height,
-        media.size_bytes,
-        media.sha256,
+    values: dict[str, Any] = {
+        "project_id": asset.project_id,
+        "path": asset.path,
+        "kind": asset.kind,
+        "title": asset.title,
+        "container": media.container,
+        "duration_s": media.duration_s,
+        "width": media.width,
+        "height": media.height,
+        "size_bytes": media.size_bytes,
+        "sha256": media.sha256,
         # The whole probe, streams included, as the event carried it.
-        media.model_dump(mode="json"),
-        None if asset.lineage is None else asset.lineage.model_dump(mode="json"),
-        asset.thumbnail_path,
-        asset.source_clip_id,
-        env.occurred_at,
-        env.sequence,
-    )
+        "probe": media.model_dump(mode="json"),
+        "lineage": None if asset.lineage is None else asset.lineage.model_dump(mode="json"),
+        "thumbnail_path": asset.thumbnail_path,
+        "source_clip_id": asset.source_clip_id,
+        "status": "registered",
+    }
+    if row is None:
+        return new_row(
+            ASSETS,
+            id=env.aggregate_id,
+            org_id=env.org_id,
+            created_at=env.occurred_at,
+            updated_at=env.occurred_at,
+            version=env.sequence,
+            **values,
+        )
+    if not applies(row, env):
+        return row
+    return changed(row, env, **values)
 
 
-async def registration_failed(conn: asyncpg.Connection, env: Envelope) -> None:
-    failure = payload_as(env, AssetRegistrationFailed)
-    await mark_failed(conn, "assets", env, failure.reason, failure.code)
+def registration_failed(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    failure = decoded.as_(AssetRegistrationFailed)
+    return mark_failed(row, decoded.envelope, failure.reason, failure.code)

@@ -1,30 +1,18 @@
-"""The audit index: every event once, keyed by its id, and the organizations it names."""
+"""The audit index (every event once, keyed by its id) and the organizations events name."""
 
 from __future__ import annotations
 
-import asyncpg
+from typing import Any
 
+from projections.tables import ORGANIZATIONS, Row, new_row
+from schemas.base import Message
+from schemas.codec import Decoded
 from schemas.envelope import Envelope
 
-# One round trip for both rows. first_seen_at only ever moves earlier, so the result
-# does not depend on the order partitions are read in (a rebuild reads them in
-# another interleaving than the live projector did).
-_RECORD = """
-WITH indexed AS (
-    INSERT INTO events (id, org_id, type, version, aggregate_type, aggregate_id, sequence,
-                        occurred_at, command_id, correlation_id, causation_id, actor, data)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-    ON CONFLICT (id) DO NOTHING
-)
-INSERT INTO organizations AS o (org_id, first_seen_at) VALUES ($2, $8)
-ON CONFLICT (org_id) DO UPDATE SET first_seen_at = EXCLUDED.first_seen_at
-WHERE o.first_seen_at > EXCLUDED.first_seen_at
-"""
 
-
-async def record_event(conn: asyncpg.Connection, env: Envelope) -> None:
-    await conn.execute(
-        _RECORD,
+def event_row(env: Envelope) -> tuple[Any, ...]:
+    """The audit index row of an event, in ``tables.EVENT_COLUMNS`` order."""
+    return (
         env.id,
         env.org_id,
         env.type,
@@ -39,3 +27,14 @@ async def record_event(conn: asyncpg.Connection, env: Envelope) -> None:
         env.actor.model_dump(mode="json"),
         env.data,
     )
+
+
+def organization_seen(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    # first_seen_at only ever moves earlier, so the result does not depend on the
+    # order partitions are read in (a rebuild reads them in another interleaving).
+    env = decoded.envelope
+    if row is None:
+        return new_row(ORGANIZATIONS, org_id=env.org_id, first_seen_at=env.occurred_at)
+    if row["first_seen_at"] > env.occurred_at:
+        return {**row, "first_seen_at": env.occurred_at}
+    return row

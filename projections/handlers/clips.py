@@ -2,81 +2,71 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from projections.handlers.failed import mark_failed
-from schemas.codec import payload_as
-from schemas.envelope import Envelope
+from projections.handlers.guard import applies, changed
+from projections.tables import CLIPS, Row, new_row
+from schemas.base import Message
+from schemas.codec import Decoded
 from schemas.events import ClipCompleted, ClipFailed, ClipProgressed, ClipRequested, ClipStarted
 
 
-async def requested(conn: asyncpg.Connection, env: Envelope) -> None:
-    clip = payload_as(env, ClipRequested)
-    await conn.execute(
-        "INSERT INTO clips (id, org_id, project_id, source_asset_id, source_path, start_s,"
-        " duration_s, format, mode, aspect, title, status, created_at, updated_at, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'requested', $12, $12, $13)"
-        " ON CONFLICT (id) DO NOTHING",
-        env.aggregate_id,
-        env.org_id,
-        clip.project_id,
-        clip.source.asset_id,
-        clip.source.path,
-        clip.start_s,
-        clip.duration_s,
-        clip.format,
-        clip.mode,
-        clip.aspect,
-        clip.title,
-        env.occurred_at,
-        env.sequence,
+def requested(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    if row is not None:
+        return row
+    env, clip = decoded.envelope, decoded.as_(ClipRequested)
+    return new_row(
+        CLIPS,
+        id=env.aggregate_id,
+        org_id=env.org_id,
+        project_id=clip.project_id,
+        source_asset_id=clip.source.asset_id,
+        source_path=clip.source.path,
+        start_s=clip.start_s,
+        duration_s=clip.duration_s,
+        format=clip.format,
+        mode=clip.mode,
+        aspect=clip.aspect,
+        title=clip.title,
+        status="requested",
+        progress=0.0,
+        created_at=env.occurred_at,
+        updated_at=env.occurred_at,
+        version=env.sequence,
+        attempt=0,
     )
 
 
-async def started(conn: asyncpg.Connection, env: Envelope) -> None:
-    start = payload_as(env, ClipStarted)
+def started(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    start = decoded.as_(ClipStarted)
+    if row is None or not applies(row, decoded.envelope):
+        return row
     # A new attempt (the worker restarted the job) starts its progress from zero.
-    await conn.execute(
-        "UPDATE clips SET status = 'running', attempt = $3, progress = 0, updated_at = $4,"
-        " version = $5 WHERE id = $1 AND org_id = $2 AND version < $5",
-        env.aggregate_id,
-        env.org_id,
-        start.attempt,
-        env.occurred_at,
-        env.sequence,
+    return changed(row, decoded.envelope, status="running", attempt=start.attempt, progress=0.0)
+
+
+def progressed(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    step = decoded.as_(ClipProgressed)
+    if row is None or not applies(row, decoded.envelope):
+        return row
+    return changed(row, decoded.envelope, progress=step.progress)
+
+
+def completed(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    done = decoded.as_(ClipCompleted)
+    if row is None or not applies(row, decoded.envelope):
+        return row
+    return changed(
+        row,
+        decoded.envelope,
+        status="succeeded",
+        progress=1.0,
+        output_asset_id=done.output_asset_id,
+        actual_start_s=done.actual_start_s,
+        start_offset_s=done.start_offset_s,
+        lineage=done.lineage.model_dump(mode="json"),
     )
 
 
-async def progressed(conn: asyncpg.Connection, env: Envelope) -> None:
-    step = payload_as(env, ClipProgressed)
-    await conn.execute(
-        "UPDATE clips SET progress = $3, updated_at = $4, version = $5"
-        " WHERE id = $1 AND org_id = $2 AND version < $5",
-        env.aggregate_id,
-        env.org_id,
-        step.progress,
-        env.occurred_at,
-        env.sequence,
-    )
-
-
-async def completed(conn: asyncpg.Connection, env: Envelope) -> None:
-    done = payload_as(env, ClipCompleted)
-    await conn.execute(
-        "UPDATE clips SET status = 'succeeded', progress = 1, output_asset_id = $3,"
-        " actual_start_s = $4, start_offset_s = $5, lineage = $6, updated_at = $7, version = $8"
-        " WHERE id = $1 AND org_id = $2 AND version < $8",
-        env.aggregate_id,
-        env.org_id,
-        done.output_asset_id,
-        done.actual_start_s,
-        done.start_offset_s,
-        done.lineage.model_dump(mode="json"),
-        env.occurred_at,
-        env.sequence,
-    )
-
-
-async def failed(conn: asyncpg.Connection, env: Envelope) -> None:
-    failure = payload_as(env, ClipFailed)
-    await mark_failed(conn, "clips", env, failure.reason, failure.code)
+def failed(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    failure = decoded.as_(ClipFailed)
+    return mark_failed(row, decoded.envelope, failure.reason, failure.code)

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import asyncpg
-
-from schemas.codec import payload_as
-from schemas.envelope import Envelope
+from projections.tables import PROJECTS, Row, new_row
+from schemas.base import Message
+from schemas.codec import Decoded
 from schemas.events import ProjectCreated
 
 
-async def project_created(conn: asyncpg.Connection, env: Envelope) -> None:
-    project = payload_as(env, ProjectCreated)
-    await conn.execute(
-        "INSERT INTO projects (id, org_id, name, created_at, updated_at, version)"
-        " VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (id) DO NOTHING",
-        env.aggregate_id,
-        env.org_id,
-        project.name,
-        env.occurred_at,
-        env.sequence,
+def project_created(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    if row is not None:
+        return row
+    env, project = decoded.envelope, decoded.as_(ProjectCreated)
+    return new_row(
+        PROJECTS,
+        id=env.aggregate_id,
+        org_id=env.org_id,
+        name=project.name,
+        created_at=env.occurred_at,
+        updated_at=env.occurred_at,
+        version=env.sequence,
     )

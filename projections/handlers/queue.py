@@ -2,55 +2,46 @@
 
 from __future__ import annotations
 
-import asyncpg
-
-from schemas.codec import payload_as
-from schemas.envelope import Envelope
+from projections.handlers.guard import applies, changed
+from projections.tables import QUEUE_ITEMS, Row, new_row
+from schemas.base import Message
+from schemas.codec import Decoded
 from schemas.events import ItemCancelled, ItemEnqueued, ItemRescheduled
 
 
-async def item_enqueued(conn: asyncpg.Connection, env: Envelope) -> None:
-    item = payload_as(env, ItemEnqueued)
-    await conn.execute(
-        "INSERT INTO queue_items (id, org_id, project_id, asset_id, platform, title, description,"
-        " status, schedule_at, timezone, target, created_at, updated_at, version)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8, $9, $10, $11, $11, $12)"
-        " ON CONFLICT (id) DO NOTHING",
-        env.aggregate_id,
-        env.org_id,
-        item.project_id,
-        item.asset_id,
-        item.platform,
-        item.title,
-        item.description,
-        item.schedule_at,
-        item.timezone,
-        item.target,
-        env.occurred_at,
-        env.sequence,
+def item_enqueued(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    if row is not None:
+        return row  # created once: a re-emitted creation changes nothing
+    env, item = decoded.envelope, decoded.as_(ItemEnqueued)
+    return new_row(
+        QUEUE_ITEMS,
+        id=env.aggregate_id,
+        org_id=env.org_id,
+        project_id=item.project_id,
+        asset_id=item.asset_id,
+        platform=item.platform,
+        title=item.title,
+        description=item.description,
+        status="scheduled",
+        schedule_at=item.schedule_at,
+        timezone=item.timezone,
+        target=item.target,
+        attempts=0,
+        created_at=env.occurred_at,
+        updated_at=env.occurred_at,
+        version=env.sequence,
     )
 
 
-async def item_cancelled(conn: asyncpg.Connection, env: Envelope) -> None:
-    payload_as(env, ItemCancelled)
-    await conn.execute(
-        "UPDATE queue_items SET status = 'cancelled', updated_at = $3, version = $4"
-        " WHERE id = $1 AND org_id = $2 AND version < $4",
-        env.aggregate_id,
-        env.org_id,
-        env.occurred_at,
-        env.sequence,
-    )
+def item_cancelled(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    decoded.as_(ItemCancelled)
+    if row is None or not applies(row, decoded.envelope):
+        return row
+    return changed(row, decoded.envelope, status="cancelled")
 
 
-async def item_rescheduled(conn: asyncpg.Connection, env: Envelope) -> None:
-    change = payload_as(env, ItemRescheduled)
-    await conn.execute(
-        "UPDATE queue_items SET schedule_at = $3, updated_at = $4, version = $5"
-        " WHERE id = $1 AND org_id = $2 AND version < $5",
-        env.aggregate_id,
-        env.org_id,
-        change.schedule_at,
-        env.occurred_at,
-        env.sequence,
-    )
+def item_rescheduled(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    change = decoded.as_(ItemRescheduled)
+    if row is None or not applies(row, decoded.envelope):
+        return row
+    return changed(row, decoded.envelope, schedule_at=change.schedule_at)

@@ -1,0 +1,97 @@
+"""The read-model tables that events fold into: names, keys and columns, in one place.
+
+A handler folds an event into one row of one table (``Row``: column -> value); the
+live projector loads the rows a batch touches, folds and writes them back, and the
+rebuild folds the whole log in memory and COPYs the result. Both write every column
+listed here, so a new column needs its default in the handler that creates the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    key: str
+    key_type: str  # the SQL type of the key, for `= ANY($1::<type>[])`
+    columns: tuple[str, ...]
+
+    @property
+    def changeable(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c != self.key)
+
+
+ORGANIZATIONS = Table("organizations", "org_id", "text", ("org_id", "first_seen_at"))
+
+PROJECTS = Table(
+    "projects",
+    "id",
+    "uuid",
+    ("id", "org_id", "name", "created_at", "updated_at", "version"),
+)
+
+QUEUE_ITEMS = Table(
+    "queue_items",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "project_id", "asset_id", "platform", "title", "description", "status",
+        "schedule_at", "timezone", "target", "attempts", "last_error", "next_attempt_at",
+        "post_id", "created_at", "updated_at", "version",
+    ),
+)  # fmt: skip
+
+ASSETS = Table(
+    "assets",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "project_id", "path", "kind", "title", "container", "duration_s",
+        "width", "height", "size_bytes", "sha256", "probe", "lineage", "status", "error",
+        "created_at", "updated_at", "version", "error_code", "thumbnail_path", "source_clip_id",
+    ),
+)  # fmt: skip
+
+CLIPS = Table(
+    "clips",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "project_id", "source_asset_id", "source_path", "start_s", "duration_s",
+        "format", "mode", "aspect", "title", "status", "progress", "output_asset_id",
+        "actual_start_s", "error", "lineage", "created_at", "updated_at", "version", "attempt",
+        "start_offset_s", "error_code",
+    ),
+)  # fmt: skip
+
+COMMANDS = Table(
+    "commands",
+    "command_id",
+    "uuid",
+    (
+        "command_id", "org_id", "type", "aggregate_type", "aggregate_id", "fingerprint",
+        "outcome", "reason", "status", "event_ids", "requested_at", "decided_at",
+    ),
+)  # fmt: skip
+
+FOLDED: tuple[Table, ...] = (ORGANIZATIONS, PROJECTS, QUEUE_ITEMS, ASSETS, CLIPS, COMMANDS)
+
+# The audit index is append-only (first copy of an event id wins), never folded;
+# `position` is left to its sequence: the order rows arrive in this schema.
+EVENT_COLUMNS: tuple[str, ...] = (
+    "id", "org_id", "type", "version", "aggregate_type", "aggregate_id", "sequence",
+    "occurred_at", "command_id", "correlation_id", "causation_id", "actor", "data",
+)  # fmt: skip
+
+
+def new_row(table: Table, **values: Any) -> Row:
+    """A row with every column of ``table``: the given values, NULL for the rest."""
+    unknown = set(values) - set(table.columns)
+    if unknown:
+        raise KeyError(f"{table.name} has no column {', '.join(sorted(unknown))}")
+    return {c: values.get(c) for c in table.columns}
