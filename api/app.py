@@ -33,12 +33,13 @@ from api.config import ApiSettings
 from api.metrics import Metrics
 from api.middleware import metrics_middleware, problem_middleware
 from api.openapi import document_bytes
-from api.ratelimit import RateLimiter
+from api.ratelimit import Limiter, RateLimiter
 from api.routes import ROUTES, add_routes
 from clipper.paths import MediaRoot
 
 
-def create_app(settings: ApiSettings) -> web.Application:
+def create_app(settings: ApiSettings, *, limiter: Limiter | None = None) -> web.Application:
+    """``limiter``: the buckets shared by several API processes; default: this process's."""
     # metrics outermost, so it records the status the problem middleware produced.
     app = web.Application(
         middlewares=[metrics_middleware, problem_middleware], client_max_size=MAX_BODY_BYTES
@@ -61,7 +62,7 @@ def create_app(settings: ApiSettings) -> web.Application:
     )
     app[PRODUCER] = CommandProducer(settings.kafka_bootstrap)
     app[DATABASE] = Database(settings.dsn, settings.db_schema)
-    app[LIMITER] = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app[LIMITER] = limiter or RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app[RECENT] = RecentCommands()
     app[FINGERPRINTS] = FingerprintLookup(app[DATABASE])
     app[METRICS] = Metrics()

@@ -15,7 +15,7 @@ from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
 from api.metrics import Metrics
-from api.ratelimit import RateLimiter
+from api.ratelimit import Limiter
 from clipper.paths import MediaRoot
 
 
@@ -29,7 +29,7 @@ KEYS = web.AppKey("keys", KeyStore)
 VERIFIER = web.AppKey("verifier", TokenVerifier)
 PRODUCER = web.AppKey("producer", CommandProducer)
 DATABASE = web.AppKey("database", Database)
-LIMITER = web.AppKey("limiter", RateLimiter)
+LIMITER = web.AppKey("limiter", Limiter)
 RECENT = web.AppKey("recent", RecentCommands)
 FINGERPRINTS = web.AppKey("fingerprints", FingerprintLookup)
 METRICS = web.AppKey("metrics", Metrics)

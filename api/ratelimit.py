@@ -5,9 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 # Full buckets carry no information, so they are dropped once this many orgs are tracked.
 PRUNE_ABOVE = 10_000
+
+
+class Limiter(Protocol):
+    """What the command handlers ask: RateLimiter (one process) or SharedRateLimiter."""
+
+    def take(self, key: str) -> float:
+        """Takes one token of ``key``'s bucket: 0 when allowed, else seconds to wait."""
+        ...
 
 
 @dataclass

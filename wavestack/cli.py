@@ -28,8 +28,37 @@ def run_async(coro: Coroutine[Any, Any, int]) -> int:
 def cmd_api(settings: Settings, args: argparse.Namespace) -> int:
     from api.main import run
 
-    run(settings)
-    return 0
+    processes = args.processes or settings.api_processes
+    if processes == 1:
+        run(settings)
+        return 0
+    from api.sharedlimit import create_table
+    from wavestack.multiproc import supervise
+
+    # The parent owns the shared rate-limit table: created before any child, removed
+    # after the last one stopped.
+    table = create_table()
+    try:
+        return supervise(processes, _api_child, (settings, str(table)), name="api")
+    finally:
+        table.unlink(missing_ok=True)
+
+
+def _api_child(settings: Settings, table: str) -> None:
+    """One of several API processes (spawned: it sets up its own logging)."""
+    from pathlib import Path
+
+    from api.main import run
+    from api.sharedlimit import SharedRateLimiter
+
+    configure_logging(settings.log_format, settings.log_level)
+    limiter = SharedRateLimiter(
+        Path(table), settings.rate_limit_per_second, settings.rate_limit_burst
+    )
+    try:
+        run(settings, limiter=limiter, reuse_port=True)
+    finally:
+        limiter.close()
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
@@ -136,7 +165,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    add("api", cmd_api, "serve the HTTP API")
+    api = add("api", cmd_api, "serve the HTTP API")
+    api.add_argument(
+        "--processes",
+        type=int,
+        choices=range(1, 65),
+        default=None,
+        metavar="N",
+        help="processes sharing the port (SO_REUSEPORT); default WAVESTACK_API_PROCESSES or 1",
+    )
     add("worker", cmd_worker, "run the Faust worker (decider, clipping agent)")
     add("projector", cmd_projector, "run the read-model projector")
     add("dev", cmd_dev, "run API, worker and projector together, with a demo token")

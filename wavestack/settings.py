@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     media_root: Path = Path(".stack/media")
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=1, le=65535)
+    # `wavestack api` processes sharing api_port (SO_REUSEPORT); --processes overrides.
+    api_processes: int = Field(default=1, ge=1, le=64)
     # Per-organization command rate (token bucket): sustained rate and burst.
     rate_limit_per_second: float = Field(default=200.0, gt=0)
     rate_limit_burst: int = Field(default=400, ge=1)
