@@ -28,7 +28,9 @@ async def catch_up(
     projection: str = PROJECTION,
     progress: ProgressCallback | None = None,
     stop: asyncio.Event | None = None,
+    migrate_schema: bool = True,
 ) -> RunStats:
+    """``until`` names every partition to read (so the projector needs no look-up)."""
     meter = ProgressMeter(records_between(start, until), progress)
     projector = Projector(
         settings,
@@ -36,6 +38,8 @@ async def catch_up(
         projection=projection,
         until=until,
         on_batch=lambda stats: meter.update(stats.records),
+        migrate_schema=migrate_schema,
+        partitions=list(until),
     )
     stats = await projector.run(stop or asyncio.Event())
     meter.update(stats.records, force=True)

@@ -50,9 +50,11 @@ class Projector:
         projection: str = PROJECTION,
         until: Mapping[TopicPartition, int] | None = None,
         on_batch: Callable[[RunStats], None] | None = None,
-        max_records: int = 500,
+        max_records: int = 5000,
         poll_timeout_ms: int = 100,
         session_timeout_ms: int = 10_000,
+        migrate_schema: bool = True,
+        partitions: list[TopicPartition] | None = None,
     ) -> None:
         self.schema = schema or settings.db_schema
         self.projection = projection
@@ -85,35 +87,59 @@ class Projector:
         self._epoch = 0
         self._needs_resync = True
         self._failures = 0
+        self._migrate = migrate_schema  # False: the caller has just migrated it
+        self._partitions = partitions  # bounded runs: known already, no look-up
+        self._started = False
 
     async def run(self, stop: asyncio.Event) -> RunStats:
         try:
-            await self._start(stop)
-            while not stop.is_set():
-                if self._needs_resync and not await self._resync(stop):
-                    continue
-                try:
-                    batch = await self._consumer.getmany(
-                        timeout_ms=self._poll_timeout_ms, max_records=self._max_records
-                    )
-                except KafkaError as exc:
-                    await self._fail(exc, stop)
-                    continue
-                if self._needs_resync:
-                    continue  # the assignment changed while fetching: positions first
-                if batch:
-                    await self._process(batch, stop)
-                if self._until is not None and not self._needs_resync and await self._caught_up():
-                    break
+            await self.open(stop)
+            return await self.drain(stop)
         finally:
-            await self._shutdown()
+            await self.close()
+
+    def extend(self, until: Mapping[TopicPartition, int]) -> None:
+        """Moves a bounded run's ends (the rebuild's last catch-up, clients kept open)."""
+        assert self._until is not None, "only a bounded run has ends"
+        self._until = dict(until)
+
+    async def end_offsets(self) -> dict[TopicPartition, int]:
+        """The end offsets of a bounded run's partitions, through its own consumer."""
+        ends: dict[TopicPartition, int] = await self._consumer.end_offsets(
+            list(self._consumer.assignment())
+        )
+        return ends
+
+    async def drain(self, stop: asyncio.Event) -> RunStats:
+        """Projects until ``stop`` (or, bounded, until the ends); the clients stay open."""
+        await self.open(stop)
+        while not stop.is_set():
+            if self._needs_resync and not await self._resync(stop):
+                continue
+            try:
+                batch = await self._consumer.getmany(
+                    timeout_ms=self._poll_timeout_ms, max_records=self._max_records
+                )
+            except KafkaError as exc:
+                await self._fail(exc, stop)
+                continue
+            if self._needs_resync:
+                continue  # the assignment changed while fetching: positions first
+            if batch:
+                await self._process(batch, stop)
+            if self._until is not None and not self._needs_resync and await self._caught_up():
+                break
         return self.stats
 
-    async def _start(self, stop: asyncio.Event) -> None:
+    async def open(self, stop: asyncio.Event) -> None:
+        """Connects, migrates (unless told not to) and starts the Kafka clients, once."""
+        if self._started:
+            return
         while True:
             try:
                 conn = await self._connection()
-                await migrate(conn, self.schema)
+                if self._migrate:
+                    await migrate(conn, self.schema)
                 break
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 if stop.is_set():
@@ -125,10 +151,12 @@ class Projector:
         if self._until is None:
             self._consumer.subscribe(topics, listener=_Listener(self))
         else:
-            self._consumer.assign(await partitions_of(self._settings.kafka_bootstrap, topics))
+            tps = self._partitions or await partitions_of(self._settings.kafka_bootstrap, topics)
+            self._consumer.assign(tps)
+        self._started = True
         self._log.info("projector started", group=self._until is None)
 
-    async def _shutdown(self) -> None:
+    async def close(self) -> None:
         with contextlib.suppress(Exception):
             await self._consumer.stop()
         with contextlib.suppress(Exception):

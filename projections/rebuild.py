@@ -1,14 +1,17 @@
 """Rebuild: project the whole log into a fresh schema beside the live one, then swap.
 
-1. ``<live>_rebuild_<ts>`` is created and migrated, and the log is projected into it
-   up to the end offsets of that moment, while the live schema keeps serving and
-   the live projector keeps running.
-2. In one transaction: the live projection_state rows are locked (the live
-   projector now waits at its next batch), the rebuild catches up with what arrived
-   meanwhile, the epochs are bumped in both schemas, and the schemas are renamed:
+1. ``<live>_rebuild_<ts>`` is created and migrated, and the log up to the end
+   offsets of that moment is bulk-loaded into it (projections/bulk.py: the same
+   folds as the live projector, in memory, written with COPY, indexes built after),
+   while the live schema keeps serving and the live projector keeps running.
+2. What arrived meanwhile goes in through the projector's normal path.
+3. In one transaction: the live projection_state rows are locked (the live
+   projector now waits at its next batch), the same projector, clients already
+   open, catches up with the last few records, the epochs are bumped in both
+   schemas, and the schemas are renamed:
    live -> ``<live>_old_<ts>``, rebuild -> live. Readers see the old model until the
    commit and the new one after it, never a mix of tables.
-3. The live projector's waiting batch sees the bumped epoch, rolls back, opens a
+4. The live projector's waiting batch sees the bumped epoch, rolls back, opens a
    fresh session and continues from the rebuilt schema's positions (the rebuild
    writes positions under the live projection name, so they are the live ones now).
 
@@ -29,7 +32,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
+import structlog
+from aiokafka import TopicPartition
 
+from projections import bulk
+from projections.apply import POISON_ERRORS
+from projections.bulk import BulkResult
 from projections.catchup import catch_up
 from projections.checksum import checksum
 from projections.config import PROJECTION, ProjectorSettings
@@ -37,6 +45,9 @@ from projections.db import MAX_IDENTIFIER, connect, quote_ident
 from projections.kafka import log_ends
 from projections.migrate import migrate
 from projections.progress import ProgressCallback
+from projections.projector import Projector
+
+log = structlog.get_logger(__name__)
 
 
 class RebuildInterrupted(RuntimeError):
@@ -73,6 +84,7 @@ async def rebuild(
     now: datetime | None = None,
 ) -> RebuildSummary:
     started = time.monotonic()
+    stop = stop or asyncio.Event()
     live = settings.db_schema
     fresh, old = rebuild_names(live, (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S"))
     admin = await connect(settings.dsn, live, purpose=f"rebuild-{live}")
@@ -87,20 +99,31 @@ async def rebuild(
         await migrate(admin, live)  # so there is a live schema, state table included, to swap
         await migrate(admin, fresh)
         ends = await log_ends(settings.kafka_bootstrap, settings.topics)
-        first = await catch_up(
-            settings, schema=fresh, until=ends, start={}, progress=progress, stop=stop
+        loaded = await _load(settings, admin, fresh, ends, progress, stop)
+        records, dead = loaded.records, loaded.dead_lettered
+        # The tail that arrived meanwhile, through the live projector's own path, first
+        # without the lock; then, with the live projector held at its next batch, the
+        # last few records, by a projector whose clients are already open.
+        tail = Projector(
+            settings, schema=fresh, until=ends, migrate_schema=False, partitions=list(ends)
         )
-        if stop is not None and stop.is_set():
-            raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
-        async with admin.transaction():
-            epochs = await _lock_live(admin, live)
-            second = await catch_up(
-                settings,
-                schema=fresh,
-                until=await log_ends(settings.kafka_bootstrap, settings.topics),
-                start=ends,
-            )
-            await _swap(admin, live, fresh, old, epochs)
+        try:
+            await tail.open(stop)
+            tail.extend(await tail.end_offsets())
+            await tail.drain(stop)
+            if stop.is_set():
+                raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
+            async with admin.transaction():
+                epochs = await _lock_live(admin, live)
+                tail.extend(await tail.end_offsets())
+                await tail.drain(stop)
+                if stop.is_set():
+                    raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
+                await _swap(admin, live, fresh, old, epochs)
+        finally:
+            await tail.close()
+        records += tail.stats.records
+        dead += tail.stats.dead_lettered
         kept: str | None = old
         if not keep_old:
             await admin.execute(f"DROP SCHEMA {quote_ident(old)} CASCADE")
@@ -111,11 +134,43 @@ async def rebuild(
     return RebuildSummary(
         schema=live,
         old_schema=kept,
-        records=first.records + second.records,
-        dead_lettered=first.dead_lettered + second.dead_lettered,
+        records=records,
+        dead_lettered=dead,
         seconds=time.monotonic() - started,
         checksum=digest,
     )
+
+
+async def _load(
+    settings: ProjectorSettings,
+    admin: asyncpg.Connection,
+    fresh: str,
+    ends: dict[TopicPartition, int],
+    progress: ProgressCallback | None,
+    stop: asyncio.Event,
+) -> BulkResult:
+    """The bulk load; if the database refuses a record in it (a value PostgreSQL cannot
+    store), the whole load again through the projector, which dead-letters just that one."""
+    try:
+        return await bulk.load(settings, fresh, ends, progress=progress, stop=stop)
+    except bulk.BulkStopped:
+        raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection") from None
+    except POISON_ERRORS as exc:
+        log.warning("bulk load refused a record: projecting record by record", error=repr(exc))
+    await admin.execute(f"DROP SCHEMA {quote_ident(fresh)} CASCADE")
+    await migrate(admin, fresh)
+    stats = await catch_up(
+        settings,
+        schema=fresh,
+        until=ends,
+        start={},
+        progress=progress,
+        stop=stop,
+        migrate_schema=False,
+    )
+    if stop.is_set():
+        raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
+    return BulkResult(records=stats.records, dead_lettered=stats.dead_lettered)
 
 
 async def _lock_live(conn: asyncpg.Connection, live: str) -> dict[str, int]:
