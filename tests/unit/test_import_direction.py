@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "api", "streams", "clipper", "projections", "wavestack")
+PACKAGES = ("schemas", "api", "streams", "clipper", "projections", "wavestack", "vault")
 
 # What each package may import from the others (itself is always allowed).
 ALLOWED: dict[str, set[str]] = {
     "schemas": set(),
     "clipper": {"schemas"},
     "projections": {"schemas"},
-    "streams": {"schemas", "clipper"},
-    "api": {"schemas", "clipper"},
-    "wavestack": {"schemas", "projections", "streams", "clipper"},
+    "streams": {"schemas", "clipper", "vault"},
+    "api": {"schemas", "clipper", "vault"},
+    "wavestack": {"schemas", "projections", "streams", "clipper", "vault"},
+    # Credential encryption: the standard library and `cryptography` only (checked below).
+    "vault": {"schemas"},
 }
 # The CLI is the process wiring: it is the one place that starts the API.
 EXCEPTIONS = {("wavestack/cli.py", "api"), ("wavestack/dev.py", "api")}
@@ -63,6 +65,19 @@ def test_schemas_import_only_pydantic_and_the_standard_library() -> None:
         and name not in SCHEMAS_MAY_IMPORT
         and name != "schemas"
         and name != "__future__"
+    ]
+    assert violations == []
+
+
+def test_vault_imports_only_cryptography_schemas_and_the_standard_library() -> None:
+    import sys
+
+    allowed = set(sys.stdlib_module_names) | {"cryptography", "schemas", "vault", "__future__"}
+    violations = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in source_files("vault")
+        for name in imported_modules(path)
+        if name not in allowed
     ]
     assert violations == []
 

@@ -1,0 +1,1 @@
+"""Publishing: platform adapters, webhook signing and egress safety (DESIGN.md §11)."""

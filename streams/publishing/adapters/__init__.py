@@ -1,0 +1,1 @@
+"""Platform adapters: one interface (base.py), an explicit registry, one client per platform."""
