@@ -26,7 +26,17 @@ METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:
 
 
 class EgressRefused(OSError):
-    """A connection that egress policy forbids. Permanent: the URL must change."""
+    """A connection that egress policy forbids. Permanent: the URL must change.
+
+    The message is the same for every refused address on purpose: happy eyeballs only
+    re-raises the original exception when all attempts failed with the same text (else
+    it raises a plain OSError), so a name with several forbidden addresses still shows
+    up as a refusal. The detail is in `reason`.
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason or message
 
 
 def address_refusal(address: IPAddress) -> str | None:
@@ -60,7 +70,7 @@ def _guarded_socket(addr_info: AddrInfoType) -> socket.socket:
     address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
     reason = address_refusal(address)
     if reason is not None:
-        raise EgressRefused(f"refusing to connect to {reason}")
+        raise EgressRefused("refusing to connect to a non-public address", reason)
     return socket.socket(family=family, type=type_, proto=proto)
 
 

@@ -106,7 +106,8 @@ async def _request(session: aiohttp.ClientSession, method: str, url: str, **kwar
     except (OSError, aiohttp.ClientError) as exc:
         refusal = _refusal(exc)
         if refusal is not None:
-            raise TransportFailure(False, f"egress refused: {refusal}", refused=True) from None
+            summary = f"egress refused: {refusal.reason}"
+            raise TransportFailure(False, summary, refused=True) from None
         if isinstance(exc, aiohttp.ClientConnectorError):
             raise TransportFailure(False, "could not connect") from None
         if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,8 @@ from streams.publishing.adapters.base import (
     PublishResult,
     ResendSafe,
 )
-from tests.integration.publishing.harness import Harness
+from streams.publishing.adapters.youtube import PACIFIC, quota_reset
+from tests.integration.publishing.harness import Harness, YouTubeHarness
 
 
 class Checkpoints:
@@ -145,3 +146,18 @@ async def test_no_credential_in_results_reprs_or_logs(
     assert any(e["event"] == "platform.answer" for e in logged)  # and were logged
     for secret in harness.secrets():
         assert secret not in haystack
+
+
+# Only YouTube has a quota that the platform reports as such; the others rate-limit.
+@pytest.mark.parametrize("harness", ["youtube"], indirect=True)
+async def test_exhausted_quota_reschedules_to_the_reset(harness: Harness) -> None:
+    assert isinstance(harness, YouTubeHarness)
+    harness.youtube.quota_left = 0
+    now = datetime.now(UTC)
+    result = failed(await harness.adapter.publish(harness.request(), Checkpoints()))
+    assert result.error_class is ErrorClass.QUOTA
+    assert result.status == 403
+    assert result.retry_at == quota_reset(now)
+    assert result.retry_at.astimezone(PACIFIC).time() == time(0)
+    assert timedelta(0) < result.retry_at - now <= timedelta(hours=24)
+    assert harness.posts() == []

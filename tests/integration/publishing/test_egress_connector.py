@@ -94,3 +94,29 @@ async def test_allow_private_lets_http_to_loopback_through(
         answer = await send(session, "POST", f"http://127.0.0.1:{port}/hook")
     assert answer.status == 200
     assert hits == ["/hook"]
+
+
+class SeveralForbidden(AbstractResolver):
+    """A name with a loopback and a private address: both refused, for different reasons."""
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            ResolveResult(hostname=host, host=a, port=port, family=socket.AF_INET, proto=0, flags=0)
+            for a in ("127.0.0.1", "10.255.255.1")
+        ]
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_several_forbidden_addresses_are_still_a_refusal(
+    local_server: tuple[int, list[str]],
+) -> None:
+    port, hits = local_server
+    connector = EgressConnector(resolver=SeveralForbidden())
+    async with aiohttp.ClientSession(connector=connector) as session:
+        failure = await refused(session, f"https://hooks.example.com:{port}/hook")
+    assert failure.refused
+    assert hits == []
