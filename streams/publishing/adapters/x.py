@@ -70,6 +70,15 @@ def problem_detail(answer: Answer) -> str:
     return ""
 
 
+def poll_wait(value: object) -> float:
+    """X's `check_after_secs`, bounded: 1 s when missing or unusable, 30 s at most."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+    return min(max(seconds, 0.0), 30.0) if seconds == seconds else 1.0
+
+
 def media_category(media: MediaFile) -> str:
     kind = media.content_type.split("/")[0]
     return {"video": "tweet_video", "image": "tweet_image"}.get(kind, "tweet_video")
@@ -203,8 +212,8 @@ class XAdapter(Adapter):
                 return media_id
             if state == "failed":
                 return Failed(ErrorClass.PERMANENT, None, "X could not process the media")
-            wait = info.get("check_after_secs", 1) if isinstance(info, dict) else 1
-            await asyncio.sleep(min(float(wait), 30.0))
+            wait = info.get("check_after_secs") if isinstance(info, dict) else None
+            await asyncio.sleep(poll_wait(wait))
             polled = await self._get(
                 f"{self._base}/2/media/upload", auth, {"command": "STATUS", "media_id": media_id}
             )

@@ -125,6 +125,8 @@ class YouTubeAdapter(Adapter):
         media = request.media
         if media is None:
             return Failed(ErrorClass.PERMANENT, None, "a YouTube item needs a video asset")
+        if media.size <= 0:
+            return Failed(ErrorClass.PERMANENT, None, "the video file is empty")
         token = request.credentials.get("access_token", "")
         if not token:
             return Failed(
@@ -218,6 +220,8 @@ class YouTubeAdapter(Adapter):
 
     async def _upload(self, uri: str, media: MediaFile, token: str, offset: int) -> PublishResult:
         stalled = 0
+        if offset >= media.size:  # every byte held, yet not complete: YouTube's to finish
+            return Failed(ErrorClass.TRANSIENT, 308, "YouTube holds the video but has not finished")
         while True:
             size = min(self._chunk, media.size - offset)
             chunk = await asyncio.to_thread(read_chunk, media.path, offset, size)
