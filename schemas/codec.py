@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,7 +118,7 @@ def wrap(
         correlation_id=correlation_id,
         causation_id=causation_id,
         actor=actor,
-        data=json.loads(message.model_dump_json()),
+        data=message.model_dump(mode="json"),
     )
 
 

@@ -1,8 +1,8 @@
-"""Prometheus metrics of the worker: the decider's decisions and the agents' work."""
+"""Prometheus metrics of the streams apps: the decider's decisions and the agents' work."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 COMMANDS = Counter(
     "wavestack_decider_commands_total",
@@ -10,24 +10,28 @@ COMMANDS = Counter(
     ["kind", "outcome"],
 )
 DEAD_LETTERS = Counter(
-    "wavestack_decider_dead_letters_total",
-    "Messages of the commands topic sent to the DLQ, by cause",
-    ["cause"],
+    "wavestack_dead_letters_total",
+    "Messages a streams consumer sent to the DLQ, by consumer and cause",
+    ["consumer", "cause"],
 )
 SEND_RETRIES = Counter(
     "wavestack_decider_send_retries_total",
     "Retries of a decision's produce after a retriable Kafka error",
+)
+IN_FLIGHT = Gauge(
+    "wavestack_decider_in_flight",
+    "Commands decided whose messages Kafka has not acknowledged yet",
+)
+BATCH_SIZE = Histogram(
+    "wavestack_decider_batch_commands",
+    "Commands decided per batch (one table write and one wait for acks per batch)",
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
 
 AGENT_EVENTS = Counter(
     "wavestack_agent_events_total",
     "Events of the events topic a handler acted on, by handler and result",
     ["handler", "result"],
-)
-AGENT_DEAD_LETTERS = Counter(
-    "wavestack_agent_dead_letters_total",
-    "Messages of the events topic an agent sent to the DLQ, by agent and cause",
-    ["agent", "cause"],
 )
 AGENT_SEND_RETRIES = Counter(
     "wavestack_agent_send_retries_total",
@@ -43,5 +47,5 @@ CLIP_SECONDS = Histogram(
 
 GAP_RECORDS = Counter(
     "wavestack_decider_gap_records_total",
-    "Commands Faust skipped that the decider read back and decided (streams/gaps.py).",
+    "Commands Faust skipped that the decider read back and decided (streams/decider/gaps.py).",
 )

@@ -1,17 +1,29 @@
-"""Runs the Faust worker in the foreground until SIGTERM or SIGINT."""
+"""Runs one streams app (decider or media) in the foreground until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
 
 import faust
 import structlog
 
-from streams.app import WorkerSettings, create_app
+from streams.decider import app as decider_app
+from streams.media import app as media_app
+from streams.media.app import MediaSettings
+
+Role = Literal["decider", "media"]
+ROLES: tuple[Role, ...] = ("decider", "media")
+FACTORIES: dict[Role, Callable[..., faust.App]] = {
+    "decider": decider_app.create_app,
+    "media": media_app.create_app,
+}
 
 # Faust and mode narrate every service start and print recovery tables at INFO; the
 # operator needs warnings, plus the one line that says the worker took its partitions.
-CHATTY_LOGGERS = ("faust", "mode", "streams.app")
+CHATTY_LOGGERS = ("faust", "mode", "streams.runtime")
 RECOVERY_LOGGER = "faust.tables.recovery"
 READY_MESSAGE = "Worker ready"
 
@@ -31,12 +43,13 @@ def quiet_faust_logging() -> None:
     recovery.addFilter(_OnlyReady())
 
 
-def main(settings: WorkerSettings, *, web: bool = False, session_timeout: float = 30.0) -> None:
-    """Blocks until the worker stops; logging is the caller's (wavestack.logging)."""
+def main(settings: MediaSettings, role: Role, *, web: bool = False) -> None:
+    """Blocks until the app stops; logging is the caller's (wavestack.logging)."""
     quiet_faust_logging()
-    app = create_app(settings, web=web, session_timeout=session_timeout)
+    app: Any = FACTORIES[role](settings, web=web)
+    Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)  # faust makes only the last part
     structlog.get_logger("streams.worker").info(
-        "worker_starting", app_id=app.conf.id, partitions=settings.topic_partitions
+        "worker_starting", role=role, app_id=app.conf.id, partitions=settings.topic_partitions
     )
     worker = faust.Worker(
         app,

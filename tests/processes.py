@@ -10,7 +10,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wavestack.settings import Settings
@@ -31,10 +31,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class Child:
     """One `wavestack <command>` process whose output goes to a log file."""
 
-    def __init__(self, command: str, settings: Settings, log_dir: Path, **extra_env: str) -> None:
+    def __init__(
+        self,
+        command: str,
+        settings: Settings,
+        log_dir: Path,
+        *,
+        args: Sequence[str] = (),
+        name: str | None = None,
+        **extra_env: str,
+    ) -> None:
+        """``args`` follow the command (e.g. ``--role decider``); ``name`` names the log."""
         self.command = command
+        self.args = tuple(args)
         self.env: Mapping[str, str] = {**settings_env(settings), **extra_env}
-        self.log_path = log_dir / f"{command}.log"
+        self.log_path = log_dir / f"{name or command}.log"
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
@@ -44,6 +55,7 @@ class Child:
             "-m",
             "wavestack.cli",
             self.command,
+            *self.args,
             stdout=log,
             stderr=log,
             env=dict(self.env),

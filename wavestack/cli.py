@@ -62,11 +62,18 @@ def _api_child(settings: Settings, table: str) -> None:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    if args.role == "all":
+        # Two processes, two consumer groups (docs/architecture.md, "Worker").
+        from wavestack.children import supervise
+
+        return supervise([["worker", "--role", role] for role in ("decider", "media")])
     from streams.worker import main
 
     if settings.worker_metrics_port is not None:
-        start_http_server(settings.worker_metrics_port, addr=settings.api_host)
-    main(settings)
+        # The media process serves on the next port, so both roles fit on one host.
+        port = settings.worker_metrics_port + (1 if args.role == "media" else 0)
+        start_http_server(port, addr=settings.api_host)
+    main(settings, args.role)
     return 0
 
 
@@ -174,7 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes sharing the port (SO_REUSEPORT); default WAVESTACK_API_PROCESSES or 1",
     )
-    add("worker", cmd_worker, "run the Faust worker (decider, clipping agent)")
+    worker = add("worker", cmd_worker, "run the Faust worker: the decider and the media app")
+    worker.add_argument(
+        "--role",
+        choices=["all", "decider", "media"],
+        default="all",
+        help="all (default): both, as two processes; or one of them",
+    )
     add("projector", cmd_projector, "run the read-model projector")
     add("dev", cmd_dev, "run API, worker and projector together, with a demo token")
     add("migrate", cmd_migrate, "create or update the read-model schema")

@@ -1,4 +1,4 @@
-"""`wavestack dev`: API, worker and projector as child processes, one log stream.
+"""`wavestack dev`: API, decider, media app and projector as child processes, one log stream.
 
 Children are separate processes (not tasks in one loop) so the stack behaves as it
 does when deployed, and a crash in one shows up as that process exiting. Each
@@ -18,8 +18,14 @@ import aiohttp
 from wavestack.ops import create_topics, migrate_read_model
 from wavestack.settings import Settings
 
-CHILDREN = ("api", "worker", "projector")
-COLOURS = {"api": "\033[36m", "worker": "\033[35m", "projector": "\033[33m"}
+# Each child's name and its `wavestack` arguments.
+CHILDREN: dict[str, tuple[str, ...]] = {
+    "api": ("api",),
+    "decider": ("worker", "--role", "decider"),
+    "media": ("worker", "--role", "media"),
+    "projector": ("projector",),
+}
+COLOURS = {"api": "\033[36m", "decider": "\033[35m", "media": "\033[32m", "projector": "\033[33m"}
 DEMO_ORG = "demo"
 DEMO_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
 
@@ -37,7 +43,7 @@ async def _start(name: str) -> asyncio.subprocess.Process:
         sys.executable,
         "-m",
         "wavestack.cli",
-        name,
+        *CHILDREN[name],
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     auth_jwks_cooldown_seconds: float = Field(default=30.0, ge=0)
 
     media_root: Path = Path(".stack/media")
+    # tus uploads (docs/api.md#uploads): one upload's size, one PATCH's body, how long an
+    # unfinished upload is kept, and each organization's storage (None: unlimited).
+    upload_max_bytes: int = Field(default=20 * 1024**3, gt=0)
+    upload_chunk_max_bytes: int = Field(default=64 * 1024**2, gt=0)
+    upload_expiry_seconds: float = Field(default=24 * 3600.0, gt=0)
+    media_quota_bytes: int | None = Field(default=None, gt=0)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8080, ge=1, le=65535)
     # `wavestack api` processes sharing api_port (SO_REUSEPORT); --processes overrides.
@@ -56,6 +62,13 @@ class Settings(BaseSettings):
     # Faust keeps its local table state here (the changelog topics are the truth).
     worker_data_dir: Path = Path(".stack/faust")
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
+    # How long a worker that stopped heartbeating keeps its partitions (the group then
+    # hands them on); heartbeats go ten times as often.
+    worker_session_timeout_seconds: float = Field(default=10.0, ge=1.0, le=300.0)
+    # A stable name per worker process (e.g. the pod name; "{hostname}" is replaced)
+    # turns on static group membership: a restarted worker takes its partitions back
+    # at once, without a rebalance. Two live processes must never share one.
+    worker_instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._{}-]{1,200}$")
     # Prometheus /metrics of the worker and the projector (the API serves its own on
     # its port); unset: not served. Bound to api_host.
     worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)

@@ -27,4 +27,4 @@ async def stack(
     """
     running = await Stack.start(base_settings, tmp_path_factory.mktemp("worker"))
     yield running
-    assert await running.stop() == 0, running.worker.output()[-3000:]
+    assert await running.stop() == 0, running.output()

@@ -19,7 +19,6 @@ from schemas.codec import DecodeError, decode, encode, wrap
 from schemas.envelope import Actor, Envelope
 from schemas.ids import aggregate_id_for, command_id_for
 from tests.conftest import TEST_PARTITIONS
-from tests.integration.streams.run_worker import TEST_SESSION_TIMEOUT
 from tests.processes import Child
 from wavestack.settings import Settings
 from wavestack.topics import ensure_topics
@@ -143,11 +142,16 @@ class TopicReader:
         return [e for e in self.envelopes if e.type == message_type]
 
 
-class Worker(Child):
-    """The decider's worker as a child process (tests/integration/streams/run_worker.py)."""
+# Short, so a dead member's partitions move on within seconds in the tests that need it.
+TEST_SESSION_TIMEOUT = 6.0
 
-    def __init__(self, settings: Settings, log_dir: Path) -> None:
-        super().__init__("worker", settings, log_dir)
+
+class Worker(Child):
+    """One streams app as a child process (tests/integration/streams/run_worker.py)."""
+
+    def __init__(self, settings: Settings, log_dir: Path, role: str = "decider") -> None:
+        super().__init__(role, settings, log_dir)
+        self.role = role
         self.starts = 0
 
     async def start(self) -> None:
@@ -157,21 +161,15 @@ class Worker(Child):
             sys.executable,
             "-m",
             "tests.integration.streams.run_worker",
+            self.role,
             stdout=log,
             stderr=log,
             env=dict(self.env),
         )
         log.close()
 
-    async def restart_after_crash(self) -> None:
-        """Starts again once the killed member's consumer-group session has expired.
-
-        A worker that joins while its dead predecessor still holds the partitions can,
-        rarely, be assigned them and never fetch (faust #629, open; seen here once in
-        about a dozen runs). That liveness bug is Faust's and is in the runbook; the
-        tests that use this check crash safety, so they restart the way that avoids it.
-        """
-        await asyncio.sleep(TEST_SESSION_TIMEOUT + 1)
+    async def restart(self) -> None:
+        """Starts again at once (after a kill: while the dead member's session is open)."""
         await self.start()
         await self.ready()
 
@@ -188,12 +186,17 @@ class Worker(Child):
 
 @dataclass
 class Stack:
-    """One worker on its own topics, with readers of the events topic and the DLQ."""
+    """The decider and the media app on their own topics, with readers of events and DLQ."""
 
     settings: Settings
-    worker: Worker
+    decider: Worker
+    media: Worker
     events: TopicReader
     dlq: TopicReader
+
+    @property
+    def workers(self) -> tuple[Worker, Worker]:
+        return (self.decider, self.media)
 
     @classmethod
     async def start(cls, base: Settings, folder: Path, **overrides: Any) -> Stack:
@@ -206,23 +209,32 @@ class Stack:
             "worker_data_dir": folder / "faust",
             "media_root": folder / "media",
             "log_format": "console",
+            "worker_session_timeout_seconds": TEST_SESSION_TIMEOUT,
         }
         settings = Settings(**{**values, **overrides})
         settings.media_root.mkdir(parents=True, exist_ok=True)
         await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
         stack = cls(
             settings,
-            Worker(settings, folder),
+            Worker(settings, folder, "decider"),
+            Worker(settings, folder, "media"),
             TopicReader(settings, settings.topics.events),
             TopicReader(settings, settings.topics.dlq),
         )
-        await stack.worker.start()
+        for worker in stack.workers:
+            await worker.start()
         await stack.events.start()
         await stack.dlq.start()
-        await stack.worker.ready()
+        for worker in stack.workers:
+            await worker.ready()
         return stack
 
+    def output(self) -> str:
+        return "\n".join(w.output()[-3000:] for w in self.workers)
+
     async def stop(self) -> int | None:
+        """Stops both apps; the first non-zero exit status, else 0."""
         await self.events.stop()
         await self.dlq.stop()
-        return await self.worker.stop()
+        codes = [await worker.stop() for worker in self.workers]
+        return next((c for c in codes if c != 0), 0)

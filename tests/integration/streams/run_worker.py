@@ -1,18 +1,20 @@
-"""Runs the decider's worker for tests: settings from WAVESTACK_* variables.
+"""Runs one streams app (`decider` or `media`, the first argument) for tests.
 
-The session timeout is short so a worker restarted after SIGKILL gets its
-partitions back in seconds instead of waiting out the production default.
+Settings come from WAVESTACK_* variables, as in production.
 """
 
 from __future__ import annotations
 
-from streams.worker import main
+import sys
+
+from streams.worker import ROLES, main
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
-TEST_SESSION_TIMEOUT = 6.0
-
 if __name__ == "__main__":
+    role = sys.argv[1] if len(sys.argv) > 1 else "decider"
+    if role not in ROLES:
+        sys.exit(f"usage: run_worker.py {'|'.join(ROLES)}")
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
-    main(settings, session_timeout=TEST_SESSION_TIMEOUT)
+    main(settings, role)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.agents.sweeper import stale_after, sweep_interval
+from streams.media.sweeper import stale_after, sweep_interval
 from tests.integration.streams.helpers import Stack, send_commands
 from tests.integration.streams.media_support import (
     clip_end,
@@ -65,7 +65,7 @@ async def test_a_clip_over_the_time_limit_fails_with_a_clear_reason_and_leaves_n
         await send_commands(stack.settings, [clip])
         failed = await clip_end(stack, clip)
     finally:
-        assert await stack.stop() == 0, stack.worker.output()[-3000:]
+        assert await stack.stop() == 0, stack.output()
     assert (failed.type, failed.data["code"]) == ("clip.ClipFailed", "timeout")
     assert "took longer than the limit of 0.5 s" in failed.data["reason"]
     assert of(stack.events, "asset.AssetRegistered", output_asset_id(clip)) == []
@@ -89,7 +89,7 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
         # Progress comes from ffmpeg itself: it is cutting right now.
         await first(stack, "clip.ClipProgressed", clip.aggregate_id)
         assert ffmpeg_processes(media), "ffmpeg should be running"
-        await stack.worker.kill()
+        await stack.media.kill()
         assert of(stack.events, "clip.ClipCompleted", clip.aggregate_id) == []
         # ffmpeg dies with its worker (the clipper sets a parent-death signal)...
         await eventually(lambda: not ffmpeg_processes(media), 10, "ffmpeg gone after the kill")
@@ -97,7 +97,7 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
         orphans = temp_files(media)
         assert orphans
 
-        await stack.worker.restart_after_crash()
+        await stack.media.restart()
         completed = await clip_end(stack, clip, timeout=120)
         assert completed.type == "clip.ClipCompleted", completed.data
         await first(stack, "asset.AssetRegistered", output_asset_id(clip))
@@ -106,7 +106,7 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
         await eventually(lambda: not temp_files(media), patience, "no temp files left")
         await asyncio.sleep(1.0)  # let re-sent copies of the last decisions arrive too
     finally:
-        assert await stack.stop() == 0, stack.worker.output()[-3000:]
+        assert await stack.stop() == 0, stack.output()
 
     starts = of(stack.events, "clip.ClipStarted", clip.aggregate_id)
     assert [s.data["attempt"] for s in starts] == [1, 2]
@@ -116,7 +116,7 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
     assert [p.relative_to(media).as_posix() for p in outputs] == [completed.data["path"]]
     assert decodes_cleanly(outputs[0])
     assert all(not p.exists() for p in orphans)
-    assert "stale_temp_files_removed" in stack.worker.output()
+    assert "stale_temp_files_removed" in stack.media.output()
 
 
 @pytest.mark.slow
@@ -133,21 +133,21 @@ async def test_a_worker_stopped_during_ffmpeg_stops_at_once_and_redoes_the_clip_
         await send_commands(stack.settings, [clip])
         await first(stack, "clip.ClipProgressed", clip.aggregate_id)
         began = asyncio.get_running_loop().time()
-        code = await stack.worker.stop(timeout=60)
+        code = await stack.media.stop(timeout=60)
         took = asyncio.get_running_loop().time() - began
         # Cancelled, not waited for: ffmpeg is stopped and its files removed at once.
-        assert code == 0, stack.worker.output()[-3000:]
+        assert code == 0, stack.media.output()[-3000:]
         assert took < 10, f"stopping took {took:.1f} s"
         assert not ffmpeg_processes(media)
         assert temp_files(media) == []
         assert of(stack.events, "clip.ClipCompleted", clip.aggregate_id) == []
 
-        await stack.worker.start()
-        await stack.worker.ready()
+        await stack.media.start()
+        await stack.media.ready()
         completed = await clip_end(stack, clip, timeout=120)
         await first(stack, "asset.AssetRegistered", output_asset_id(clip))
     finally:
-        assert await stack.stop() == 0, stack.worker.output()[-3000:]
+        assert await stack.stop() == 0, stack.output()
     assert completed.type == "clip.ClipCompleted", completed.data
     starts = of(stack.events, "clip.ClipStarted", clip.aggregate_id)
     assert [s.data["attempt"] for s in starts] == [1, 2]

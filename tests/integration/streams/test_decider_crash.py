@@ -51,14 +51,14 @@ async def test_every_command_has_exactly_one_outcome_after_the_worker_is_killed_
     try:
         producing = asyncio.create_task(send_slowly(stack.settings, sent))
         await stack.events.wait_until(lambda r: len(r.outcomes()) >= len(commands) // 4, 60)
-        await stack.worker.kill()
+        await stack.decider.kill()
         decided_before_kill = len(stack.events.outcomes())
         await producing
-        await stack.worker.restart_after_crash()
+        await stack.decider.restart()
         await stack.events.wait_until(lambda r: len(r.outcomes()) >= len(commands), 120)
         await asyncio.sleep(1.0)  # let re-sent copies of the last decisions arrive too
     finally:
-        assert await stack.stop() == 0, stack.worker.output()[-3000:]
+        assert await stack.stop() == 0, stack.output()
 
     assert decided_before_kill < len(commands)
     outcomes = stack.events.outcomes()
@@ -77,4 +77,4 @@ async def test_every_command_has_exactly_one_outcome_after_the_worker_is_killed_
     # Cancels decided after the restart found their items: the table came back.
     cancels = [c for c in commands if c.type == CancelItem.TYPE]
     assert {outcomes[c.command_id][0].data["outcome"] for c in cancels} == {"applied"}
-    assert "decider_failed" not in stack.worker.output()
+    assert "decider_failed" not in stack.decider.output()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
 
-from streams.gaps import read_range
+from streams.decider.gaps import read_range
 from wavestack.settings import Settings
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 from schemas.agent_commands import StartClip
 from schemas.base import Command
-from schemas.codec import decode, wrap
+from schemas.codec import decode, encode, read, wrap
 from schemas.commands import CancelItem, CreateProject, EnqueueItem, RegisterAsset, RescheduleItem
 from schemas.envelope import Actor, Envelope
 from schemas.ids import aggregate_id_for, command_id_for, derived_id, event_id_for, fingerprint
-from streams.decider import Result, handle
-from streams.record import (
+from streams.decider.handle import Result
+from streams.decider.handle import handle as handle_decoded
+from streams.decider.record import (
     KEPT_DECISIONS,
     RECENT_DECISIONS,
     AggregateRecord,
@@ -48,6 +50,11 @@ def envelope(
         causation_id=command_id,
         actor=ACTOR,
     )
+
+
+def handle(command: Envelope, record: AggregateRecord | None) -> Result:
+    """The decider reads each command once off the log, then decides it."""
+    return handle_decoded(read(encode(command)), record)
 
 
 def produced(result: Result) -> list[Envelope]:
@@ -281,4 +288,4 @@ def test_envelopes_beyond_the_byte_budget_are_not_kept() -> None:
         record = record.model_copy(update={"decisions": record.remember(f"big-{i}", big)})
     kept = [i for i, d in record.decisions.items() if d.envelopes is not None]
     assert kept == ["big-2"]
-    assert len(dump_record(record)["decisions"]) == 4
+    assert len(json.loads(dump_record(record))["decisions"]) == 4

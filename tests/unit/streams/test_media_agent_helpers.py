@@ -11,11 +11,11 @@ import pytest
 from clipper import ClipResult, Probe, StreamInfo
 from schemas.catalog import Topics
 from schemas.media import ResolvedSource
-from streams.agents.base import EventAgent, EventHandler
-from streams.agents.jobs import Job, Jobs
-from streams.agents.media import lineage, media_info
-from streams.agents.progress import ProgressReporter
-from streams.agents.sweeper import GRACE_SECONDS, stale_after, sweep_interval
+from streams.media.agent import EventAgent, EventHandler
+from streams.media.jobs import Job, Jobs
+from streams.media.lineage import lineage, media_info
+from streams.media.progress import ProgressReporter
+from streams.media.sweeper import GRACE_SECONDS, stale_after, sweep_interval
 
 SHA = "d" * 64
 
@@ -131,11 +131,11 @@ def test_a_temp_file_is_stale_only_after_the_longest_a_job_may_hold_it() -> None
 
 
 def test_a_job_never_seen_has_no_attempt_and_a_stored_one_reads_back_as_stored() -> None:
-    table: dict[str, object] = {}
+    table: dict[str, bytes] = {}
     jobs = Jobs(table)
     assert jobs.get("clip-1") == Job(attempt=0, done=False)
     jobs.put("clip-1", Job(attempt=2, done=True))
-    assert table == {"clip-1": {"attempt": 2, "done": True}}
+    assert Job.model_validate_json(table["clip-1"]) == Job(attempt=2, done=True)
     assert jobs.get("clip-1") == Job(attempt=2, done=True)
 
 

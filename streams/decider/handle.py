@@ -1,25 +1,26 @@
 """One command in, the envelopes to produce and the record to store out. Pure, no I/O.
 
-The faust agent (streams/agent.py) is a shell around ``handle``: it produces
-``Result.values`` keyed by ``Result.key``, waits for the acks, then stores
-``Result.record``. Everything here is deterministic in (command, record), which is
-what makes re-processing after a crash safe (docs/architecture.md, "Decider").
+The faust agent (streams/decider/agent.py) is a shell around ``handle``: it
+produces ``Result.values`` keyed by ``Result.key`` and stores ``Result.record``.
+Everything here is deterministic in (command, record), which is what makes
+re-processing after a crash safe (docs/architecture.md, "Decider").
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from schemas.base import Command, Event, Message
-from schemas.codec import encode, payload, wrap
+from schemas.codec import Decoded, encode, wrap
 from schemas.envelope import Envelope
 from schemas.events import CommandConflictRejected, CommandOutcomeRecorded, Outcome
 from schemas.ids import derived_id, event_id_for, fingerprint
+from streams.decider.record import AggregateRecord, StoredDecision
 from streams.domain.common import CONFLICT, NOT_FOUND, UNPROCESSABLE, Decision, rejected
 from streams.domain.registry import CREATING, HANDLERS, Aggregate
-from streams.record import AggregateRecord, StoredDecision
 
 Kind = Literal["decided", "redelivered", "conflict"]
 
@@ -31,9 +32,13 @@ class Result:
     values: tuple[bytes, ...]
     record: AggregateRecord | None  # None: leave the stored record as it is
     outcome: Outcome | None = None
+    # The message type of each value, for the ``type`` header consumers filter on.
+    types: tuple[str, ...] = ()
 
 
-def handle(command: Envelope, record: AggregateRecord | None) -> Result:
+def handle(decoded: Decoded[Message], record: AggregateRecord | None) -> Result:
+    """``decoded``: a command read once off the log (its payload already validated)."""
+    command = decoded.envelope
     key = str(command.aggregate_id).encode()
     digest = fingerprint(command.type, command.data)
     command_id = str(command.command_id)
@@ -42,15 +47,22 @@ def handle(command: Envelope, record: AggregateRecord | None) -> Result:
         if stored.fingerprint == digest:
             # Same command again (client retry or redelivery): the stored answer, unchanged.
             values = tuple(e.encode() for e in stored.envelopes or ())
-            return Result("redelivered", key, values, None, stored.outcome)
-        refusal = encode(_conflict(command, digest, stored.fingerprint))
-        return Result("conflict", key, (refusal,), None)
-    return _decide(command, record or AggregateRecord(), key, digest)
+            types = tuple(str(json.loads(v)["type"]) for v in values)
+            return Result("redelivered", key, values, None, stored.outcome, types)
+        refusal = _conflict(command, digest, stored.fingerprint)
+        return Result("conflict", key, (encode(refusal),), None, types=(refusal.type,))
+    return _decide(decoded, record or AggregateRecord(), key, digest)
 
 
-def _decide(command: Envelope, record: AggregateRecord, key: bytes, digest: str) -> Result:
+def _decide(decoded: Decoded[Message], record: AggregateRecord, key: bytes, digest: str) -> Result:
+    command = decoded.envelope
     aggregate = HANDLERS.get(command.type)
-    decision = _decision(command, record, aggregate)
+    # Loaded once (and only when it is this aggregate's): decide reads it, evolve folds
+    # the new events into it.
+    state = None
+    if aggregate is not None and record.aggregate_type == aggregate.name:
+        state = aggregate.load(record.state)
+    decision = _decision(decoded, record, aggregate, state)
     events = [
         _wrap(command, event, event_id_for(command.command_id, i), record.sequence + i + 1)
         for i, event in enumerate(decision.events)
@@ -70,16 +82,21 @@ def _decide(command: Envelope, record: AggregateRecord, key: bytes, digest: str)
     envelopes.append(_wrap(command, outcome, outcome_id, 1, command.command_id).model_dump_json())
     new = record
     if aggregate is not None and decision.events:
-        new = _evolved(command, record, aggregate, decision.events)
+        new = _evolved(command, record, aggregate, state, decision.events)
     stored = StoredDecision(fingerprint=digest, outcome=decision.outcome, envelopes=envelopes)
     new = new.model_copy(update={"decisions": new.remember(str(command.command_id), stored)})
     values = tuple(e.encode() for e in envelopes)
-    return Result("decided", key, values, new, decision.outcome)
+    types = (*(e.type for e in events), CommandOutcomeRecorded.TYPE)
+    return Result("decided", key, values, new, decision.outcome, types)
 
 
 def _decision(
-    command: Envelope, record: AggregateRecord, aggregate: Aggregate[Any] | None
+    decoded: Decoded[Message],
+    record: AggregateRecord,
+    aggregate: Aggregate[Any] | None,
+    state: Any,
 ) -> Decision:
+    command = decoded.envelope
     if aggregate is None:
         return rejected(UNPROCESSABLE, f"{command.type} is not supported by the decider yet")
     creating = command.type in CREATING
@@ -90,19 +107,19 @@ def _decision(
         if creating:
             return rejected(CONFLICT, "the id is already taken by another aggregate")
         return rejected(NOT_FOUND, f"{aggregate.name} not found")
-    message = payload(command)
+    message = decoded.message
     if not isinstance(message, Command):
         return rejected(UNPROCESSABLE, f"{command.type} is not a command")
-    return aggregate.decide(message, aggregate.load(record.state), command.occurred_at)
+    return aggregate.decide(message, state, command.occurred_at)
 
 
 def _evolved(
     command: Envelope,
     record: AggregateRecord,
     aggregate: Aggregate[Any],
+    state: Any,
     events: tuple[Event, ...],
 ) -> AggregateRecord:
-    state = aggregate.load(record.state)
     for event in events:
         state = aggregate.evolve(state, event)
     assert state is not None  # evolve never returns None

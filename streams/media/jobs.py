@@ -20,15 +20,16 @@ class Job(BaseModel):
 
 
 class Jobs:
-    """Typed access to the table (its values travel as JSON through the changelog)."""
+    """Typed access to the table (values: a Job's JSON, as bytes)."""
 
     def __init__(self, table: Any) -> None:
         self.table = table
 
     def get(self, key: str) -> Job:
-        return Job.model_validate(self.table.get(key) or {})
+        value = self.table.get(key)
+        return Job() if value is None else Job.model_validate_json(value)
 
     def put(self, key: str, job: Job) -> None:
         # Only inside the agent's stream: faust writes the changelog partition of the
         # event being processed.
-        self.table[key] = job.model_dump()
+        self.table[key] = job.model_dump_json().encode()

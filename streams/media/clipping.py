@@ -30,20 +30,20 @@ from schemas.agent_commands import (
     RegisterClipOutput,
     StartClip,
 )
-from schemas.base import Command
+from schemas.base import Command, Message
 from schemas.catalog import Topics
-from schemas.codec import payload_as
+from schemas.codec import Decoded
 from schemas.envelope import Envelope
 from schemas.events import ClipRequested
 from schemas.ids import derived_id
 from streams import metrics
-from streams.agents.base import EventHandler, command_for
-from streams.agents.jobs import Job, Jobs
-from streams.agents.media import lineage, media_info
-from streams.agents.progress import ProgressReporter
-from streams.sending import send_once
+from streams.media.agent import EventHandler, command_for
+from streams.media.jobs import Job, Jobs
+from streams.media.lineage import lineage, media_info
+from streams.media.progress import ProgressReporter
+from streams.runtime.sending import send_once
 
-log = structlog.get_logger("streams.agents.clipping")
+log = structlog.get_logger("streams.media.clipping")
 
 
 class SourceChangedError(MediaError):
@@ -67,8 +67,8 @@ class ClipHandler(EventHandler):
     def limits(self) -> ClipLimits:
         return self.runner.limits
 
-    async def handle(self, envelope: Envelope, bound: Any) -> None:
-        event = payload_as(envelope, ClipRequested)
+    async def handle(self, decoded: Decoded[Message], bound: Any) -> None:
+        envelope, event = decoded.envelope, decoded.as_(ClipRequested)
         clip_id = envelope.aggregate_id
         key = str(clip_id)
         job = self.jobs.get(key)

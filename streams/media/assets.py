@@ -10,19 +10,19 @@ import structlog
 
 from clipper import ClipLimits, MediaError, MediaRoot, probe
 from schemas.agent_commands import MAX_REASON_CHARS, FailAssetRegistration, RecordAssetProbe
+from schemas.base import Message
 from schemas.catalog import Topics
-from schemas.codec import payload_as
-from schemas.envelope import Envelope
+from schemas.codec import Decoded
 from schemas.events import AssetRegistrationRequested
 from schemas.ids import derived_id
 from streams import metrics
-from streams.agents.base import EventHandler, command_for
-from streams.agents.jobs import Job, Jobs
-from streams.agents.media import media_info
+from streams.media.agent import EventHandler, command_for
+from streams.media.jobs import Job, Jobs
+from streams.media.lineage import media_info
 
 Report = RecordAssetProbe | FailAssetRegistration
 
-log = structlog.get_logger("streams.agents.assets")
+log = structlog.get_logger("streams.media.assets")
 
 
 class AssetProber(EventHandler):
@@ -37,8 +37,8 @@ class AssetProber(EventHandler):
         self.media = MediaRoot(media_root)
         self.limits = limits
 
-    async def handle(self, envelope: Envelope, bound: Any) -> None:
-        event = payload_as(envelope, AssetRegistrationRequested)
+    async def handle(self, decoded: Decoded[Message], bound: Any) -> None:
+        envelope, event = decoded.envelope, decoded.as_(AssetRegistrationRequested)
         asset_id = envelope.aggregate_id
         key = str(asset_id)
         if self.jobs.get(key).done:

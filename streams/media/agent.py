@@ -1,4 +1,4 @@
-"""The worker's one agent on the events topic: decode, hand each event to its handler, ack.
+"""The media app's one agent on the events topic: decode, hand each event to its handler, ack.
 
 Handlers act on facts and report back through commands, so the decider stays the
 only writer of events. Acks are manual (``stream.noack()``): an event is
@@ -17,23 +17,23 @@ busy clipping agent on the same topic.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import faust
 import structlog
 from faust.types import StreamT
-from faust.types.tuples import Message
+from faust.types.tuples import Message as Consumed
 
-from schemas.base import Command
+from schemas.base import Command, Message
 from schemas.catalog import Topics
-from schemas.codec import DecodeError, decode, encode, wrap
+from schemas.codec import Decoded, DecodeError, encode, read, wrap
 from schemas.envelope import Actor, Envelope
 from streams import metrics
-from streams.acking import process_then_ack
-from streams.poison import salvage
-from streams.sending import Outgoing, SendRefused, dead_letter, produce
+from streams.decider.poison import salvage
+from streams.runtime.acking import process_then_ack
+from streams.runtime.sending import TYPE_HEADER, DeadLetters, Outgoing, SendRefused, produce
 
 AGENT = "media-agent"
 WORKER_ACTOR = Actor(sub="wavestack-worker", kind="service")
@@ -77,7 +77,8 @@ class EventHandler:
         self.app = app
         self.topics = topics
 
-    async def handle(self, envelope: Envelope, bound: Any) -> None:
+    async def handle(self, event: Decoded[Message], bound: Any) -> None:
+        """``event``: read once off the log; its payload is validated already."""
         raise NotImplementedError
 
     async def send(self, commands: Sequence[Envelope], bound: Any) -> None:
@@ -97,19 +98,23 @@ class EventAgent:
         self.app = app
         self.topics = topics
         self.routes = {kind: h for h in handlers for kind in h.handles}
+        self.dead_letters = DeadLetters(topics.dlq, AGENT)
 
     async def run(self, stream: StreamT[bytes]) -> None:
         await process_then_ack(stream, self.process)
 
-    async def process(self, message: Message) -> None:
+    async def process(self, message: Consumed) -> None:
         bound = log.bind(partition=message.partition, offset=message.offset)
+        if _type_header(message) not in (None, *self.routes):
+            return  # another consumer's event: not even worth parsing
         try:
-            envelope = decode(message.value)
+            event = read(message.value)
         except DecodeError as exc:
             if self._someone_elses(message.value):
                 return
             await self.dead_letter(message, str(exc), bound, "poison")
             return
+        envelope = event.envelope
         handler = self.routes.get(envelope.type)
         if handler is None:
             return
@@ -120,21 +125,16 @@ class EventAgent:
             aggregate_id=str(envelope.aggregate_id),
         )
         try:
-            await handler.handle(envelope, bound)
+            await handler.handle(event, bound)
         except SendRefused as exc:
             await self.dead_letter(message, f"its commands were refused: {exc}", bound, "refused")
         except Exception as exc:  # a bug of ours: keep the event re-drivable from the DLQ
             bound.exception("handler_failed")
             await self.dead_letter(message, f"{handler.name} error: {exc!r}", bound, "error")
 
-    async def dead_letter(self, message: Message, reason: str, bound: Any, cause: str) -> None:
-        bound.warning("event_dead_lettered", reason=reason, cause=cause)
-        metrics.AGENT_DEAD_LETTERS.labels(AGENT, cause).inc()
-        try:
-            await produce(self.app, [dead_letter(message, reason, self.topics.dlq, AGENT)], bound)
-        except SendRefused:
-            # Not even the DLQ takes it: the log line and the metric are all that is left.
-            bound.error("dead_letter_refused", reason=reason)
+    async def dead_letter(self, message: Consumed, reason: str, bound: Any, cause: str) -> None:
+        letter = self.dead_letters.letter(message, reason, cause, bound)
+        await self.dead_letters.send(self.app, [letter], bound)
 
     def _someone_elses(self, value: bytes | None) -> bool:
         """An unreadable message that names a type no handler takes is not our poison.
@@ -144,3 +144,13 @@ class EventAgent:
         """
         kind = salvage(value).get("type")
         return isinstance(kind, str) and kind not in self.routes
+
+
+def _type_header(message: Consumed) -> str | None:
+    """The ``type`` header the decider puts on every event (None on older records)."""
+    headers = message.headers
+    if isinstance(headers, Mapping):
+        value = headers.get(TYPE_HEADER)
+    else:
+        value = next((v for k, v in headers or () if k == TYPE_HEADER), None)
+    return None if value is None else value.decode(errors="replace")

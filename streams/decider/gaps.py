@@ -16,26 +16,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-
-
-class Consumed(Protocol):
-    """What the decider reads of a consumed message (faust's Message and Record both)."""
-
-    @property
-    def topic(self) -> str: ...
-    @property
-    def partition(self) -> int: ...
-    @property
-    def offset(self) -> int: ...
-    @property
-    def timestamp(self) -> float: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
 
 
 @dataclass(frozen=True)
@@ -52,25 +35,45 @@ class Record:
 
 
 class Positions:
-    """Next expected offset per partition of one topic, kept in a Faust table."""
+    """Next expected offset per partition of one topic, kept in a Faust table.
+
+    Written to the table's local store only, not its changelog: the expectation then
+    survives restarts of this process (RocksDB) at no cost per command, and a worker
+    taking over a partition from another machine starts without one (no repair until
+    its first command) — an expectation only ever needs to be low, never high, since
+    a low one costs re-reading and re-answering from stored decisions, nothing else.
+    Values are kept in memory too, and dropped with ``forget`` on a rebalance.
+    """
 
     def __init__(self, table: Any, topic: str) -> None:
         self._table = table
         self._topic = topic
+        self._known: dict[int, int | None] = {}
+
+    def _expected(self, partition: int) -> int | None:
+        if partition not in self._known:
+            value = self._table.data.get(self._key(partition))
+            self._known[partition] = None if value is None else int(value)
+        return self._known[partition]
+
+    def missing(self, partition: int, offset: int) -> range:
+        """Offsets before ``offset`` that were never decided (empty when none)."""
+        expected = self._expected(partition)
+        if expected is None or offset <= expected:
+            return range(0)
+        return range(expected, offset)
+
+    def done(self, partition: int, offset: int) -> None:
+        expected = self._expected(partition)
+        if expected is None or offset + 1 > expected:
+            self._table.data[self._key(partition)] = str(offset + 1).encode()
+            self._known[partition] = offset + 1
 
     def _key(self, partition: int) -> str:
         return f"{self._topic}:{partition}"
 
-    def missing(self, partition: int, offset: int) -> range:
-        """Offsets before ``offset`` that were never decided (empty when none)."""
-        expected = self._table.get(self._key(partition))
-        if expected is None or offset <= expected:
-            return range(0)
-        return range(int(expected), offset)
-
-    def done(self, partition: int, offset: int) -> None:
-        if offset + 1 > int(self._table.get(self._key(partition), -1)):
-            self._table[self._key(partition)] = offset + 1
+    def forget(self) -> None:
+        self._known.clear()
 
 
 async def read_range(

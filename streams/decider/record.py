@@ -71,9 +71,9 @@ class AggregateRecord(BaseModel):
         return decisions
 
 
-def load_record(value: Any) -> AggregateRecord | None:
-    return None if value is None else AggregateRecord.model_validate(value)
+def load_record(value: bytes | None) -> AggregateRecord | None:
+    return None if value is None else AggregateRecord.model_validate_json(value)
 
 
-def dump_record(record: AggregateRecord) -> dict[str, Any]:
-    return record.model_dump(mode="json")
+def dump_record(record: AggregateRecord) -> bytes:
+    return record.model_dump_json().encode()

@@ -20,7 +20,7 @@ GRACE_SECONDS = 15.0
 MIN_INTERVAL_SECONDS = 5.0
 MAX_INTERVAL_SECONDS = 300.0
 
-log = structlog.get_logger("streams.agents.sweeper")
+log = structlog.get_logger("streams.media.sweeper")
 
 
 def stale_after(clip_timeout_seconds: float) -> float:

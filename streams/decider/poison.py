@@ -15,8 +15,9 @@ from typing import Any, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
+from schemas.base import Message
 from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
-from schemas.codec import DecodeError, decode, wrap
+from schemas.codec import Decoded, DecodeError, read, wrap
 from schemas.envelope import SYSTEM_ACTOR, Actor, Envelope
 from schemas.events import CommandOutcomeRecorded
 from schemas.ids import event_id_for, fingerprint
@@ -35,12 +36,15 @@ class Poison:
     outcome_key: bytes | None = None
 
 
-def read_command(key: bytes | None, value: bytes | None, received: datetime) -> Envelope | Poison:
+def read_command(
+    key: bytes | None, value: bytes | None, received: datetime
+) -> Decoded[Message] | Poison:
     """The command in a message, or why it is poison (``received``: the record timestamp)."""
     try:
-        envelope = decode(value)
+        decoded = read(value)
     except DecodeError as exc:
         return _poison(str(exc), salvage(value), received)
+    envelope = decoded.envelope
     if envelope.type not in COMMAND_TYPES:
         # An event (or other message) here is misrouted: its command id belongs to a
         # command decided elsewhere, so it must not get an outcome of its own.
@@ -50,7 +54,7 @@ def read_command(key: bytes | None, value: bytes | None, received: datetime) -> 
         # would be decided against the wrong shard.
         reason = "message key is not the command's aggregate id"
         return _poison(reason, envelope.model_dump(mode="json"), received)
-    return envelope
+    return decoded
 
 
 def salvage(value: bytes | None) -> dict[str, Any]:

@@ -1,1 +1,0 @@
-"""Agents on the events topic: they do the slow I/O and report back with commands."""
