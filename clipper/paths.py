@@ -1,7 +1,12 @@
-"""Client paths to media: shape checks, and resolution that never leaves the media root."""
+"""Client paths to media: shape checks, and resolution that never leaves the media root.
+
+Every organization has its own space under the root (``MediaRoot.space``): a client
+path is relative to the caller's space, and resolution never leaves that space.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import stat
 import unicodedata
@@ -15,6 +20,28 @@ MAX_NAME_BYTES = 255  # NAME_MAX on Linux file systems
 _PROTOCOL_PREFIX = re.compile(r"^(?:[a-z0-9+.-]+:|subfile,)", re.IGNORECASE)
 # Control characters, newlines, bidi overrides, zero-width marks, lone surrogates.
 _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# The API's working folder for tus uploads in progress, in every space: a partial
+# upload is never a source a client may name.
+UPLOADS_DIR = ".uploads"
+SPACE_PREFIX = "org-"
+_SPACE_NAME = re.compile(rf"^{SPACE_PREFIX}[0-9a-f]{{64}}$")
+
+
+def space_dir(org_id: str) -> str:
+    """The directory name of an organization's space: ``org-`` + sha256 of the UTF-8 id.
+
+    Org ids are 1-255 characters of anything; a hash gives a fixed 68-character name of
+    ``[0-9a-f-]`` only (no escape can make ``..``, ``/`` or a name over NAME_MAX), and two
+    ids share a space only if they share a sha256. An escape would be readable but can
+    triple the length past NAME_MAX.
+    """
+    if not org_id:
+        raise ValueError("an organization id is never empty")
+    return SPACE_PREFIX + hashlib.sha256(org_id.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def is_space_dir(name: str) -> bool:
+    return _SPACE_NAME.match(name) is not None
 
 
 def validate_relative_path(raw: str, *, field: str = "path") -> str:
@@ -50,6 +77,11 @@ def validate_relative_path(raw: str, *, field: str = "path") -> str:
         raise UnsafePathError("'..' is not allowed in a media path", field=field)
     if not parts:
         raise UnsafePathError("the path names no file", field=field)
+    if parts[0] == UPLOADS_DIR:
+        raise UnsafePathError(
+            f"{UPLOADS_DIR}/ holds uploads in progress; name the asset of a finished upload",
+            field=field,
+        )
     if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in parts):
         raise UnsafePathError(
             f"a path component is longer than {MAX_NAME_BYTES} bytes", field=field
@@ -69,10 +101,30 @@ def ffmpeg_url(path: Path) -> str:
 
 
 class MediaRoot:
-    """The directory that holds every source and every clip; nothing outside is read."""
+    """The directory that holds every source and every clip; nothing outside is read.
+
+    The process-wide root holds one space per organization; ``space(org_id)`` is again
+    a MediaRoot, whose ``resolve`` stays inside that organization's space.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
+
+    def space(self, org_id: str) -> MediaRoot:
+        """The organization's space (it need not exist yet: resolving in it then finds
+        nothing). Only the root's own directory entries are trusted, so a space planted
+        as a link elsewhere is the operator's doing, not a client's."""
+        return MediaRoot(self.root / space_dir(org_id))
+
+    def spaces(self) -> list[MediaRoot]:
+        """Every organization space that exists (for sweepers: per-space temp folders)."""
+        if not self.root.is_dir():
+            return []
+        return [
+            MediaRoot(entry)
+            for entry in sorted(self.root.iterdir())
+            if is_space_dir(entry.name) and entry.is_dir() and not entry.is_symlink()
+        ]
 
     def resolve(self, rel: str, *, field: str = "path") -> Path:
         """The real absolute path of an existing regular file inside the root.

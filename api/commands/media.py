@@ -22,7 +22,7 @@ async def register_asset(request: web.Request, who: Principal) -> web.StreamResp
     key = idempotency_key(request, required=True)
     command = await read_command(request, RegisterAsset)
     check_path_shape(ASSET_PATH, command.path)
-    media = request.app[MEDIA]
+    media = request.app[MEDIA].space(who.org_id)  # paths are relative to the caller's space
 
     async def exists() -> None:
         # Whether it is media at all is the worker's probe (AssetRegistrationFailed).
@@ -39,7 +39,7 @@ async def request_clip(request: web.Request, who: Principal) -> web.StreamRespon
     command = await read_command(request, RequestClip)
     check_request(command)
     resolved = await resolve_source(request.app, who.org_id, command)
-    media = request.app[MEDIA]
+    media = request.app[MEDIA].space(who.org_id)  # paths are relative to the caller's space
 
     async def exists() -> None:
         if resolved.asset_id is None:  # a registered asset's file was checked by its probe

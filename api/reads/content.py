@@ -1,4 +1,4 @@
-"""Serving a registered asset's file, never anything outside the media root."""
+"""Serving a registered asset's file, never anything outside its organization's space."""
 
 from __future__ import annotations
 
@@ -121,7 +121,9 @@ async def asset_content(request: web.Request, who: Principal) -> web.StreamRespo
     if asset.status != "registered":
         raise _not_registered(asset.status)
     # Checked again on every request: the file may have been replaced since registration.
-    opened = await asyncio.to_thread(open_inside, request.app[MEDIA], asset.path)
+    # Only ever from the asset's own organization's space (the token's org).
+    space = request.app[MEDIA].space(who.org_id)
+    opened = await asyncio.to_thread(open_inside, space, asset.path)
     if opened is None:
         raise not_found("asset file")
     fobj, st = opened

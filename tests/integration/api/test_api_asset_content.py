@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from api.reads.content import fd_inside, open_inside
 from clipper.paths import MediaRoot
+from tests.integration.api.spaces import org_space
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -23,8 +24,8 @@ CONTENT = bytes(range(256)) * 64  # 16 KiB with a recognisable pattern
 
 @pytest.fixture
 def video(settings: Settings) -> Path:
-    (settings.media_root / "clips").mkdir()
-    path = settings.media_root / "clips" / "cut.mp4"
+    (org_space(settings) / "clips").mkdir()
+    path = org_space(settings) / "clips" / "cut.mp4"
     path.write_bytes(CONTENT)
     return path
 
@@ -110,14 +111,25 @@ async def test_head_answers_the_headers_without_the_body(
 
 
 async def test_another_organizations_asset_is_a_404(
-    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, video: Path
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    video: Path,
+    settings: Settings,
 ) -> None:
     asset_id = await add_asset("clips/cut.mp4", org="org-b")
     resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
     assert resp.status == 404
     assert CONTENT[:64] not in await resp.read()
+    # org-b's asset names a file of org-b's space, which holds none yet: org-a's
+    # file of the same name is never served to it.
+    owner = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer(org="org-b"))
+    assert owner.status == 404
+    (org_space(settings, "org-b") / "clips").mkdir()
+    (org_space(settings, "org-b") / "clips" / "cut.mp4").write_bytes(CONTENT[::-1])
     owner = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer(org="org-b"))
     assert owner.status == 200
+    assert await owner.read() == CONTENT[::-1]
 
 
 @pytest.mark.parametrize("status", ["probing", "failed"])
@@ -143,8 +155,8 @@ async def test_a_symlink_escaping_the_media_root_never_serves_the_outside_file(
 ) -> None:
     secret = tmp_path / "secret.mp4"
     secret.write_bytes(b"do not serve")
-    os.symlink(secret, settings.media_root / "escape.mp4")
-    os.symlink(tmp_path, settings.media_root / "dir-out")
+    os.symlink(secret, org_space(settings) / "escape.mp4")
+    os.symlink(tmp_path, org_space(settings) / "dir-out")
     for path in (
         "escape.mp4",
         "dir-out/secret.mp4",
@@ -175,7 +187,7 @@ async def test_a_file_swapped_for_a_link_after_registration_is_not_served(
 async def test_a_file_that_is_not_media_is_served_as_an_opaque_download(
     client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, settings: Settings
 ) -> None:
-    (settings.media_root / "page.html").write_text("<script>alert(1)</script>")
+    (org_space(settings) / "page.html").write_text("<script>alert(1)</script>")
     asset_id = await add_asset("page.html", container=None)
     resp = await client.get(f"/v1/assets/{asset_id}/content", headers=bearer())
     assert resp.status == 200

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 from schemas.commands import RequestClip
 from schemas.envelope import Envelope
 from schemas.ids import aggregate_id_for, command_id_for
+from tests.integration.api.spaces import org_space
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -103,7 +104,7 @@ async def test_an_asset_that_is_not_registered_is_a_409_saying_its_status(
 async def test_an_asset_registered_a_moment_ago_is_a_409_until_it_is_probed(
     client: TestClient[Any, Any], bearer: Headers, read_commands: Reader, settings: Settings
 ) -> None:
-    (settings.media_root / "fresh.mp4").write_bytes(b"x")
+    (org_space(settings) / "fresh.mp4").write_bytes(b"x")
     registered = await client.post(
         "/v1/assets", json={"path": "fresh.mp4"}, headers=bearer() | new_key()
     )

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 
 from schemas.envelope import Envelope
 from schemas.ids import aggregate_id_for, command_id_for, command_id_on
+from tests.integration.api.spaces import org_space
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -188,8 +189,8 @@ async def test_create_project_register_asset_and_request_clip_produce_their_comm
     settings: Settings,
     add_asset: AssetFactory,
 ) -> None:
-    (settings.media_root / "uploads").mkdir()
-    (settings.media_root / "uploads" / "talk.mp4").write_bytes(b"not probed here")
+    (org_space(settings) / "uploads").mkdir()
+    (org_space(settings) / "uploads" / "talk.mp4").write_bytes(b"not probed here")
     asset_id = await add_asset("in/source.mp4")
     for path, body, location in (
         ("/v1/projects", {"name": "Launch"}, "/v1/projects/"),

@@ -12,6 +12,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from schemas.envelope import Envelope
+from tests.integration.api.spaces import org_space
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -58,7 +59,7 @@ async def test_a_clip_or_asset_path_that_escapes_or_names_a_protocol_is_a_422(
     settings: Settings,
     path: str,
 ) -> None:
-    (settings.media_root / "a.mp4").write_bytes(b"x")  # the plain form would exist
+    (org_space(settings) / "a.mp4").write_bytes(b"x")  # the plain form would exist
     clip = await client.post(
         "/v1/clips",
         json={"source": {"path": path}, "start": 0, "duration": 5},
@@ -114,8 +115,8 @@ async def test_a_symlink_out_of_the_media_root_is_refused_even_though_the_file_e
 ) -> None:
     outside = tmp_path / "outside.mp4"
     outside.write_bytes(b"secret")
-    os.symlink(outside, settings.media_root / "link.mp4")
-    (settings.media_root / "folder").mkdir()
+    os.symlink(outside, org_space(settings) / "link.mp4")
+    (org_space(settings) / "folder").mkdir()
     for path, reason in (("link.mp4", "outside the media root"), ("folder", "not a regular file")):
         resp = await client.post("/v1/assets", json={"path": path}, headers=bearer() | new_key())
         assert resp.status == 422, path
@@ -126,8 +127,8 @@ async def test_a_symlink_out_of_the_media_root_is_refused_even_though_the_file_e
 async def test_a_symlink_that_stays_inside_the_media_root_is_accepted_as_sent(
     client: TestClient[Any, Any], bearer: Headers, read_commands: Reader, settings: Settings
 ) -> None:
-    (settings.media_root / "real.mp4").write_bytes(b"x")
-    os.symlink("real.mp4", settings.media_root / "alias.mp4")
+    (org_space(settings) / "real.mp4").write_bytes(b"x")
+    os.symlink("real.mp4", org_space(settings) / "alias.mp4")
     resp = await client.post("/v1/assets", json={"path": "alias.mp4"}, headers=bearer() | new_key())
     assert resp.status == 202
     [envelope] = await read_commands()
@@ -137,7 +138,7 @@ async def test_a_symlink_that_stays_inside_the_media_root_is_accepted_as_sent(
 async def test_a_file_name_starting_with_a_dash_is_just_a_file_name(
     client: TestClient[Any, Any], bearer: Headers, read_commands: Reader, settings: Settings
 ) -> None:
-    (settings.media_root / "-i.mp4").write_bytes(b"x")
+    (org_space(settings) / "-i.mp4").write_bytes(b"x")
     resp = await client.post(
         "/v1/clips",
         json={"source": {"path": "-i.mp4"}, "start": 0, "duration": 5},
@@ -151,7 +152,7 @@ async def test_a_file_name_starting_with_a_dash_is_just_a_file_name(
 async def test_a_retry_of_an_accepted_registration_answers_the_same_ids_after_the_file_moved(
     client: TestClient[Any, Any], bearer: Headers, read_commands: Reader, settings: Settings
 ) -> None:
-    source = settings.media_root / "talk.mp4"
+    source = org_space(settings) / "talk.mp4"
     source.write_bytes(b"x")
     headers = bearer() | new_key()
     first = await client.post("/v1/assets", json={"path": "talk.mp4"}, headers=headers)
