@@ -65,9 +65,12 @@ class Settings(BaseSettings):
     # How long a worker that stopped heartbeating keeps its partitions (the group then
     # hands them on); heartbeats go ten times as often.
     worker_session_timeout_seconds: float = Field(default=10.0, ge=1.0, le=300.0)
-    # A stable name per worker process (e.g. the pod name; "{hostname}" is replaced)
-    # turns on static group membership: a restarted worker takes its partitions back
-    # at once, without a rebalance. Two live processes must never share one.
+    # Static group membership: a restarted worker takes its partitions back at once
+    # instead of waiting out its dead predecessor's session. Each process's name is
+    # derived from the host and worker_data_dir (so every process needs its own data
+    # directory), or set here (e.g. the pod name; "{hostname}" is replaced). Two live
+    # processes must never share a name.
+    worker_static_membership: bool = True
     worker_instance_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._{}-]{1,200}$")
     # Prometheus /metrics of the worker and the projector (the API serves its own on
     # its port); unset: not served. Bound to api_host.
@@ -81,6 +84,28 @@ class Settings(BaseSettings):
     clip_max_source_bytes: int = Field(default=20 * 1024**3, gt=0)
     clip_max_width: int = Field(default=7680, gt=0)
     clip_max_height: int = Field(default=4320, gt=0)
+
+    # Publishing (docs/publishing.md). Platform API bases: tests point them at fakes.
+    platform_discord_base_url: str = "https://discord.com/api/v10"
+    platform_youtube_base_url: str = "https://www.googleapis.com"
+    platform_x_base_url: str = "https://api.x.com"
+    # Lifts the egress rules (private addresses, plain http): tests, `make dev`.
+    egress_allow_private: bool = False
+    # The master key ring (vault/keyring.py format: "kid:base64,kid:base64"); the
+    # first key wraps new data keys. Unset: connections can't be created or used.
+    secret_key: SecretStr | None = None
+    # Retries of a failed attempt: full-jitter backoff from this base, at most this many.
+    publish_retry_base_seconds: float = Field(default=5.0, gt=0)
+    publish_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    publish_max_attempts: int = Field(default=10, ge=1, le=100)
+    # One platform call's limits (read: the answer after the request went out).
+    publish_timeout_seconds: float = Field(default=60.0, gt=0)
+    publish_read_timeout_seconds: float = Field(default=30.0, gt=0)
+    # A PublishStarted older than this is never acted on (the log is being replayed,
+    # or the publisher was down that long): the attempt is reported not sent.
+    publish_start_max_age_seconds: float = Field(default=900.0, gt=0)
+    # How often the scheduler looks for due items.
+    publish_tick_seconds: float = Field(default=0.2, gt=0, le=5)
 
     @property
     def topics(self) -> Topics:

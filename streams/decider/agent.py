@@ -144,7 +144,7 @@ class Decider:
     async def _submit(
         self,
         message: Consumed,
-        pipeline: AckPipeline,
+        pipeline: AckPipeline[EventT[bytes]],
         sends: list[Awaitable[Any]],
         keys: list[str],
     ) -> None:

@@ -12,7 +12,7 @@ import asyncio
 import os
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 
 import structlog
 from faust.streams import Stream
@@ -20,6 +20,8 @@ from faust.types import EventT, StreamT
 from faust.types.tuples import Message
 
 log = structlog.get_logger("streams.acking")
+
+E = TypeVar("E")
 
 # Exit status of a worker that stopped itself because Kafka lost one of its sends.
 SEND_LOST_EXIT = 70
@@ -40,7 +42,7 @@ async def process_then_ack(
         await manual.ack(event)
 
 
-class AckPipeline:
+class AckPipeline(Generic[E]):
     """Acks events in the order they were pushed, each once all its sends are confirmed.
 
     ``window`` bounds the events in flight (a full window makes ``push`` wait), so a
@@ -53,14 +55,14 @@ class AckPipeline:
     later decision on the log before an earlier one of the same aggregate.
     """
 
-    def __init__(self, ack: Callable[[EventT[Any]], Awaitable[bool]], window: int) -> None:
+    def __init__(self, ack: Callable[[E], Awaitable[Any]], window: int) -> None:
         self._ack = ack
-        self._queue: asyncio.Queue[tuple[EventT[Any], list[Awaitable[Any]], tuple[str, ...]]]
+        self._queue: asyncio.Queue[tuple[E, list[Awaitable[Any]], tuple[str, ...]]]
         self._queue = asyncio.Queue(maxsize=window)
         self._keys: Counter[str] = Counter()
         self._task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> AckPipeline:
+    async def __aenter__(self) -> AckPipeline[E]:
         self._task = asyncio.create_task(self._confirm(), name="ack-pipeline")
         return self
 
@@ -74,9 +76,7 @@ class AckPipeline:
             if self._task is not None:
                 self._task.cancel()
 
-    async def push(
-        self, event: EventT[Any], sends: list[Awaitable[Any]], keys: Iterable[str] = ()
-    ) -> None:
+    async def push(self, event: E, sends: list[Awaitable[Any]], keys: Iterable[str] = ()) -> None:
         held = tuple(keys)
         self._keys.update(held)
         await self._queue.put((event, sends, held))

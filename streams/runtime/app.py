@@ -7,6 +7,7 @@ its own processes. They all configure Faust the same way, here.
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,6 +43,8 @@ class StreamsSettings(Protocol):
     def worker_session_timeout_seconds(self) -> float: ...
     @property
     def worker_instance_id(self) -> str | None: ...
+    @property
+    def worker_static_membership(self) -> bool: ...
 
 
 class IdempotentProducer(Producer):
@@ -113,8 +116,8 @@ def create_streams_app(
         topic_replication_factor=settings.topic_replication_factor,
         topic_disable_leader=True,
         consumer_auto_offset_reset="earliest",
-        # Static membership (KIP-345) when the deployment names its processes: a
-        # restarted member takes its partitions back at once, without a rebalance.
+        # Static membership (KIP-345): a restarted member takes its partitions back at
+        # once, instead of waiting out its dead predecessor's session.
         consumer_group_instance_id=_instance_id(settings, role),
         # Produce when we say so: our sends are awaited by the agents.
         stream_publish_on_commit=False,
@@ -133,11 +136,22 @@ def create_streams_app(
 
 
 def _instance_id(settings: StreamsSettings, role: str) -> str | None:
-    base = settings.worker_instance_id
-    if not base:
+    """This process's stable name in its group, or None for dynamic membership.
+
+    By default the name is derived from the host and the data directory: a restart
+    of the same process finds the same directory (its RocksDB tables), and two live
+    processes of one role cannot share a directory, so the name is stable across
+    restarts and unique among live members (docs/decisions.md, "Static membership").
+    """
+    if not settings.worker_static_membership:
         return None
-    # One id per role: the decider and the media app of one process pair are two members.
-    return f"{base.replace('{hostname}', socket.gethostname())}-{role}"
+    host = socket.gethostname()
+    base = settings.worker_instance_id
+    if base:
+        return f"{base.replace('{hostname}', host)}-{role}"
+    place = hashlib.sha256(f"{host}:{settings.worker_data_dir.resolve()}".encode()).hexdigest()
+    # One id per role: the decider and the media app of one host are two members.
+    return f"{host}-{place[:12]}-{role}"
 
 
 def raw_topic(app: faust.App, name: str) -> TopicT:

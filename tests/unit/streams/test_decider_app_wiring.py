@@ -49,11 +49,23 @@ def test_tables_live_on_disk_per_role_so_a_restart_does_not_replay_whole_changel
         assert Path(app.conf.datadir).name == role
 
 
-def test_static_membership_is_on_when_the_process_is_named(tmp_path: Path) -> None:
-    assert create_decider(settings(tmp_path)).conf.consumer_group_instance_id is None
+def test_static_membership_names_each_process_by_host_and_data_directory(
+    tmp_path: Path,
+) -> None:
+    def name(s: Settings) -> Any:
+        return create_decider(s).conf.consumer_group_instance_id
+
+    here = name(settings(tmp_path))
+    assert here == name(settings(tmp_path))  # a restart is the same member
+    assert here != name(settings(tmp_path / "other"))  # another process is another
+    assert here.endswith("-decider")
+    assert create_media(settings(tmp_path)).conf.consumer_group_instance_id.endswith("-media")
     named = settings(tmp_path, worker_instance_id="pod-3")
-    assert create_decider(named).conf.consumer_group_instance_id == "pod-3-decider"
-    assert create_media(named).conf.consumer_group_instance_id == "pod-3-media"
+    assert (name(named), create_media(named).conf.consumer_group_instance_id) == (
+        "pod-3-decider",
+        "pod-3-media",
+    )
+    assert name(settings(tmp_path, worker_static_membership=False)) is None
 
 
 def test_a_dead_worker_is_noticed_within_its_session_timeout(tmp_path: Path) -> None:
