@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ import structlog
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from projections import positions
+from projections import indexes, positions
 from projections.apply import Poison, handlers_for, parse
 from projections.config import CONSUMER_NAME, PROJECTION, ProjectorSettings
 from projections.db import connect, quote_ident
@@ -59,20 +60,6 @@ class BulkResult:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
 
 
-async def secondary_indexes(conn: asyncpg.Connection, schema: str) -> list[tuple[str, str]]:
-    """(qualified name, CREATE statement) of every index but primary keys and uniques."""
-    rows = await conn.fetch(
-        "SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname) AS name,"
-        " pg_get_indexdef(i.indexrelid) AS ddl"
-        " FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid"
-        " JOIN pg_namespace n ON n.oid = ic.relnamespace"
-        " WHERE n.nspname = $1 AND NOT i.indisprimary AND NOT i.indisunique"
-        " ORDER BY ic.relname",
-        schema,
-    )
-    return [(r["name"], r["ddl"]) for r in rows]
-
-
 async def load(
     settings: ProjectorSettings,
     schema: str,
@@ -84,21 +71,27 @@ async def load(
     """Projects every record below ``ends`` into the (freshly migrated, empty) schema."""
     stop = stop or asyncio.Event()
     conn = await connect(settings.dsn, schema, purpose=f"rebuild-load-{schema}")
+    # A second session builds the audit index's keys while the first COPYs the rest.
+    side = await connect(settings.dsn, schema, purpose=f"rebuild-index-{schema}")
     consumer = new_consumer(
         settings.kafka_bootstrap, None, POLL_RECORDS, partition_fetch_bytes=BULK_FETCH_BYTES
     )
     producer = durable_producer(settings.kafka_bootstrap)
-    loader = _Loader(conn, schema, DeadLetters(producer, settings.topics.dlq, CONSUMER_NAME))
+    loader = _Loader(conn, side, schema, DeadLetters(producer, settings.topics.dlq, CONSUMER_NAME))
     kinds: dict[str, TopicKind] = {
         settings.topics.events: "events",
         settings.topics.commands: "commands",
     }
     meter = ProgressMeter(sum(ends.values()), progress)
+    collecting = gc.isenabled()
+    # The fold holds millions of long-lived objects (no cycles): each run of the cyclic
+    # collector would walk them all again, several times a second. Reference counting
+    # still frees everything that is dropped.
+    gc.disable()
     try:
-        await conn.execute("SET maintenance_work_mem = '256MB'")
-        indexes = await secondary_indexes(conn, schema)
-        for name, _ in indexes:
-            await conn.execute(f"DROP INDEX {name}")
+        for session in (conn, side):
+            await session.execute("SET maintenance_work_mem = '256MB'")
+        deferred = await indexes.take_off(conn, schema, [*(t.name for t in FOLDED), "events"])
         await producer.start()
         await consumer.start()
         wanted = {tp: end for tp, end in ends.items() if end > 0}
@@ -121,24 +114,30 @@ async def load(
                     del wanted[tp]
             await loader.flush_events(EVENT_CHUNK)
             meter.update(loader.result.records)
-        await loader.finish(indexes)
+        await loader.finish(deferred)
         meter.update(loader.result.records, force=True)
         return loader.result
     finally:
+        if collecting:
+            gc.enable()
         await loader.cancel()
         with contextlib.suppress(Exception):
             await consumer.stop()
         with contextlib.suppress(Exception):
             await producer.stop()
         await conn.close()
+        await side.close()
 
 
 class _Loader:
     """Folds records into memory and writes the result; one COPY in flight at a time."""
 
-    def __init__(self, conn: asyncpg.Connection, schema: str, dead: DeadLetters) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, side: asyncpg.Connection, schema: str, dead: DeadLetters
+    ) -> None:
         self.result = BulkResult()
         self._conn = conn
+        self._side = side
         self._schema = schema
         self._dead = dead
         self._rows: dict[Table, dict[Hashable, Row]] = {t: {} for t in FOLDED}
@@ -181,23 +180,32 @@ class _Loader:
             copy_rows(self._conn, "events", EVENT_COLUMNS, chunk, schema=self._schema)
         )
 
-    async def finish(self, indexes: list[tuple[str, str]]) -> None:
-        """The last audit rows, the folded rows, the positions, then indexes and statistics."""
+    async def finish(self, deferred: list[indexes.Deferred]) -> None:
+        """The last audit rows, the folded rows, the positions, then keys, indexes and
+        statistics: the audit index's on the side session while the rest is COPYed."""
         await self.flush_events(0)
         await self._wait()
         self.result.rows["events"] = self._events_written
-        for table, rows in self._rows.items():
-            records = [tuple(row[c] for c in table.columns) for row in rows.values()]
-            rows.clear()  # the memory goes back before the index builds
-            await copy_rows(self._conn, table.name, table.columns, records, schema=self._schema)
-            self.result.rows[table.name] = len(records)
+        audit_keys = asyncio.create_task(
+            indexes.put_back(self._side, [d for d in deferred if d.table == "events"])
+        )
+        try:
+            await self._copy_folded()
+            await indexes.put_back(self._conn, [d for d in deferred if d.table != "events"])
+        finally:
+            await audit_keys
         await positions.ensure_state(self._conn, PROJECTION)
         await positions.save(self._conn, PROJECTION, self.result.positions)
-        for _, ddl in indexes:
-            await self._conn.execute(ddl)
         # Statistics for the readers right after the swap (autovacuum comes later).
         for name in [*(t.name for t in self._rows), "events"]:
             await self._conn.execute(f"ANALYZE {quote_ident(self._schema)}.{quote_ident(name)}")
+
+    async def _copy_folded(self) -> None:
+        for table, rows in self._rows.items():
+            records = [table.values(row) for row in rows.values()]
+            rows.clear()  # the memory goes back before the index builds
+            await copy_rows(self._conn, table.name, table.columns, records, schema=self._schema)
+            self.result.rows[table.name] = len(records)
 
     async def cancel(self) -> None:
         if self._copying is not None:

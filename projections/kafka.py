@@ -67,11 +67,23 @@ async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPart
 
 async def log_ends(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:
     """The end offset of every partition the projector reads, as of now."""
+    ends, _ = await log_ends_and_times(bootstrap, topics, None)
+    return ends
+
+
+async def log_ends_and_times(
+    bootstrap: str, topics: Topics, at_ms: int | None
+) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int | None]]:
+    """The end offsets and, given a time, per partition the first offset whose record
+    timestamp is at or after it (None: no such record), with one look-up and client."""
     tps = await partitions_of(bootstrap, projection_topics(topics))
     consumer = new_consumer(bootstrap, None, 1)
     await consumer.start()
     try:
         ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-        return ends
+        if at_ms is None:
+            return ends, {}
+        found = await consumer.offsets_for_times(dict.fromkeys(tps, at_ms))
+        return ends, {tp: (hit.offset if hit is not None else None) for tp, hit in found.items()}
     finally:
         await consumer.stop()

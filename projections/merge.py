@@ -120,7 +120,7 @@ async def write(conn: asyncpg.Connection, records: Sequence[Record], route: Rout
         rows: dict[Hashable, Row] = {r[table.key]: dict(r) for r in loaded}
         changed = apply_folds(rows, todo)
         if changed:
-            values = [tuple(row[c] for c in table.columns) for row in changed.values()]
+            values = [table.values(row) for row in changed.values()]
             await copy_rows(conn, _stage(table.name), table.columns, values, schema="pg_temp")
             await conn.execute(upsert_sql(table))
     if audit:

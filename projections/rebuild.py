@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import asyncpg
@@ -62,6 +62,7 @@ class RebuildSummary:
     dead_lettered: int
     seconds: float
     checksum: str
+    phases: dict[str, float] = field(default_factory=dict)  # phase -> seconds
 
 
 def rebuild_names(live: str, stamp: str) -> tuple[str, str]:
@@ -84,6 +85,7 @@ async def rebuild(
     now: datetime | None = None,
 ) -> RebuildSummary:
     started = time.monotonic()
+    phases = _Phases()
     stop = stop or asyncio.Event()
     live = settings.db_schema
     fresh, old = rebuild_names(live, (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S"))
@@ -99,8 +101,10 @@ async def rebuild(
         await migrate(admin, live)  # so there is a live schema, state table included, to swap
         await migrate(admin, fresh)
         ends = await log_ends(settings.kafka_bootstrap, settings.topics)
+        phases.done("prepare")
         loaded = await _load(settings, admin, fresh, ends, progress, stop)
         records, dead = loaded.records, loaded.dead_lettered
+        phases.done("bulk load")
         # The tail that arrived meanwhile, through the live projector's own path, first
         # without the lock; then, with the live projector held at its next batch, the
         # last few records, by a projector whose clients are already open.
@@ -113,6 +117,7 @@ async def rebuild(
             await tail.drain(stop)
             if stop.is_set():
                 raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
+            phases.done("tail")
             async with admin.transaction():
                 epochs = await _lock_live(admin, live)
                 tail.extend(await tail.end_offsets())
@@ -120,6 +125,7 @@ async def rebuild(
                 if stop.is_set():
                     raise RebuildInterrupted(f"rebuild interrupted; {fresh} is left for inspection")
                 await _swap(admin, live, fresh, old, epochs)
+            phases.done("locked catch-up and swap")
         finally:
             await tail.close()
         records += tail.stats.records
@@ -128,7 +134,9 @@ async def rebuild(
         if not keep_old:
             await admin.execute(f"DROP SCHEMA {quote_ident(old)} CASCADE")
             kept = None
+        phases.done("drop old")
         digest = await checksum(admin, live)
+        phases.done("checksum")
     finally:
         await admin.close()
     return RebuildSummary(
@@ -138,7 +146,21 @@ async def rebuild(
         dead_lettered=dead,
         seconds=time.monotonic() - started,
         checksum=digest,
+        phases=phases.seconds,
     )
+
+
+class _Phases:
+    """How long each step took, for the summary (operators and the benchmark read it)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.monotonic()
+
+    def done(self, name: str) -> None:
+        now = time.monotonic()
+        self.seconds[name] = now - self._last
+        self._last = now
 
 
 async def _load(

@@ -22,7 +22,7 @@ from projections import positions
 from projections.catchup import catch_up
 from projections.config import PROJECTION, PROJECTIONS, ProjectorSettings
 from projections.db import connect
-from projections.kafka import log_ends, new_consumer, partitions_of, projection_topics
+from projections.kafka import log_ends_and_times
 from projections.migrate import migrate
 from projections.positions import Positions
 from projections.progress import ProgressCallback
@@ -53,20 +53,6 @@ def rewind(stored: Positions, targets: dict[TopicPartition, int | None]) -> Posi
     return rewound
 
 
-async def offsets_at(
-    settings: ProjectorSettings, when: datetime
-) -> dict[TopicPartition, int | None]:
-    """Per partition, the first offset whose record timestamp is at or after ``when``."""
-    tps = await partitions_of(settings.kafka_bootstrap, projection_topics(settings.topics))
-    consumer = new_consumer(settings.kafka_bootstrap, None, 1)
-    await consumer.start()
-    try:
-        found = await consumer.offsets_for_times({tp: int(when.timestamp() * 1000) for tp in tps})
-        return {tp: (hit.offset if hit is not None else None) for tp, hit in found.items()}
-    finally:
-        await consumer.stop()
-
-
 async def replay(
     settings: ProjectorSettings,
     projection: str = PROJECTION,
@@ -90,15 +76,15 @@ async def replay(
         )
     started = time.monotonic()
     schema = settings.db_schema
-    targets = await offsets_at(settings, from_time) if from_time is not None else None
-    until = await log_ends(settings.kafka_bootstrap, settings.topics)
+    at_ms = int(from_time.timestamp() * 1000) if from_time is not None else None
+    until, targets = await log_ends_and_times(settings.kafka_bootstrap, settings.topics, at_ms)
     conn = await connect(settings.dsn, schema, purpose=f"replay-{schema}")
     try:
         await migrate(conn, schema)
         async with conn.transaction():
             await positions.ensure_state(conn, projection)
             await positions.lock_epoch(conn, projection)  # waits for a batch in flight
-            if targets is None:
+            if from_time is None:
                 start: Positions = {}
                 await positions.forget(conn, projection)
             else:
@@ -115,6 +101,7 @@ async def replay(
         projection=projection,
         progress=progress,
         stop=stop,
+        migrate_schema=False,  # migrated above
     )
     return ReplaySummary(
         projection=projection,
