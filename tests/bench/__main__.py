@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.bench import clipping, harness, ingest, jwt_cost, latency
+from tests.bench import clipping, harness, ingest, jwt_cost, latency, rebuild
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
@@ -24,6 +24,7 @@ TARGETS = {
     "e2e latency p50": "<= 150 ms",
     "e2e latency p99": "<= 1000 ms",
     "clipper overhead vs bare ffmpeg": "<= max(10%, 100 ms)",
+    "rebuild ratio vs raw aiokafka + COPY": ">= 0.5",
 }
 
 
@@ -66,6 +67,12 @@ async def main(only: set[str]) -> int:
                     "Clipper vs bare ffmpeg, 10-minute 1080p source (median of 3)",
                     await clipping.run(settings, CACHE),
                 )
+        if not only or "rebuild" in only:
+            show(
+                f"Rebuild of {rebuild.REBUILD_EVENTS:,} events vs raw aiokafka + COPY;"
+                f" projector on a {rebuild.BACKLOG_EVENTS:,}-event backlog",
+                await rebuild.run(fresh),
+            )
     print("\nTargets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
     return 0
 
