@@ -82,7 +82,6 @@ async def load(
         settings.topics.events: "events",
         settings.topics.commands: "commands",
     }
-    meter = ProgressMeter(sum(ends.values()), progress)
     collecting = gc.isenabled()
     # The fold holds millions of long-lived objects (no cycles): each run of the cyclic
     # collector would walk them all again, several times a second. Reference counting
@@ -95,10 +94,14 @@ async def load(
         await producer.start()
         await consumer.start()
         wanted = {tp: end for tp, end in ends.items() if end > 0}
+        firsts: dict[TopicPartition, int] = {}
         if wanted:
             consumer.assign(list(wanted))
-            for tp, first in (await consumer.beginning_offsets(list(wanted))).items():
+            firsts = await consumer.beginning_offsets(list(wanted))
+            for tp, first in firsts.items():
                 consumer.seek(tp, first)
+        # What retention left on the log, not the end offsets: the ETA must not lie.
+        meter = ProgressMeter(sum(end - firsts[tp] for tp, end in wanted.items()), progress)
         while wanted:
             if stop.is_set():
                 raise BulkStopped
