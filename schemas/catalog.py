@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent_commands, commands, events
+from schemas import agent_commands, commands, events, publishing
 from schemas.base import Message
 
 
@@ -46,6 +46,14 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         agent_commands.CompleteClip,
         agent_commands.FailClip,
         agent_commands.RegisterClipOutput,
+        publishing.CreateConnection,
+        publishing.DeleteConnection,
+        publishing.RetryItem,
+        publishing.StartPublish,
+        publishing.RecordPublishCheckpoint,
+        publishing.CompletePublish,
+        publishing.FailPublishAttempt,
+        publishing.RecordReconciliation,
     )
 }
 
@@ -66,5 +74,15 @@ EVENT_TYPES: dict[str, type[Message]] = {
         events.ClipProgressed,
         events.ClipCompleted,
         events.ClipFailed,
+        publishing.ConnectionCreated,
+        publishing.ConnectionDeleted,
+        publishing.PublishStarted,
+        publishing.PublishCheckpointed,
+        publishing.ItemPublished,
+        publishing.PublishAttemptFailed,
+        publishing.ItemFailed,
+        publishing.PublishReconciled,
+        publishing.ItemUnconfirmed,
+        publishing.ItemRetried,
     )
 }

@@ -34,6 +34,13 @@ class EnqueueItem(Command):
     schedule_at: AwareDatetime | None = None
     timezone: str = Field(default="UTC", max_length=64)
     target: dict[str, Any] = Field(default_factory=dict)
+    # The account to publish through (connection aggregate). The API fills
+    # ``connection_platform`` from the key table for a connection of the caller's
+    # organization (None when there is none); the decider refuses a mismatch.
+    connection_id: uuid.UUID | None = None
+    connection_platform: Platform | None = None
+    # The client's schedule_at exactly as sent (its local text), kept for display.
+    schedule_local: str | None = Field(default=None, max_length=64)
 
     @field_validator("title")
     @classmethod

@@ -26,6 +26,8 @@ class ItemEnqueued(Event):
     schedule_at: AwareDatetime
     timezone: str
     target: dict[str, Any]
+    connection_id: uuid.UUID | None = None
+    schedule_local: str | None = None
 
 
 class ItemCancelled(Event):
@@ -40,6 +42,8 @@ class ItemRescheduled(Event):
     AGGREGATE_TYPE: ClassVar[str] = "queue_item"
 
     schedule_at: AwareDatetime
+    # Why, when the system moved it (a platform quota's reset); None: the client asked.
+    reason: str | None = None
 
 
 class ProjectCreated(Event):

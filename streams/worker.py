@@ -1,4 +1,4 @@
-"""Runs one streams app (decider or media) in the foreground until SIGTERM or SIGINT."""
+"""Runs one streams app (decider, media or publisher) in the foreground until SIGTERM or SIGINT."""
 
 from __future__ import annotations
 
@@ -13,12 +13,14 @@ import structlog
 from streams.decider import app as decider_app
 from streams.media import app as media_app
 from streams.media.app import MediaSettings
+from streams.publishing import app as publisher_app
 
-Role = Literal["decider", "media"]
-ROLES: tuple[Role, ...] = ("decider", "media")
+Role = Literal["decider", "media", "publisher"]
+ROLES: tuple[Role, ...] = ("decider", "media", "publisher")
 FACTORIES: dict[Role, Callable[..., faust.App]] = {
     "decider": decider_app.create_app,
     "media": media_app.create_app,
+    "publisher": publisher_app.create_app,
 }
 
 # Faust and mode narrate every service start and print recovery tables at INFO; the

@@ -67,6 +67,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         from wavestack.children import supervise
 
         return supervise([["worker", "--role", role] for role in ("decider", "media")])
+    if args.role == "publisher":
+        return cmd_publisher(settings, args)
     from streams.worker import main
 
     if settings.worker_metrics_port is not None:
@@ -74,6 +76,20 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         port = settings.worker_metrics_port + (1 if args.role == "media" else 0)
         start_http_server(port, addr=settings.api_host)
     main(settings, args.role)
+    return 0
+
+
+def cmd_publisher(settings: Settings, args: argparse.Namespace) -> int:
+    from streams.publishing.app import MissingKeyRing
+    from streams.worker import main
+
+    if settings.worker_metrics_port is not None:
+        # After the decider's and the media app's ports.
+        start_http_server(settings.worker_metrics_port + 2, addr=settings.api_host)
+    try:
+        main(settings, "publisher")
+    except MissingKeyRing as exc:
+        raise UserError(str(exc)) from None
     return 0
 
 
@@ -94,8 +110,10 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     from wavestack.ops import migrate_read_model
+    from wavestack.secrets import create_key_table
 
-    return run_async(migrate_read_model(settings))
+    code = run_async(migrate_read_model(settings))
+    return code or run_async(create_key_table(settings))
 
 
 def cmd_topics(settings: Settings, args: argparse.Namespace) -> int:
@@ -123,6 +141,10 @@ def cmd_token(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action == "rotate-secrets":
+        from wavestack.secrets import rotate_secrets
+
+        return run_async(rotate_secrets(settings))
     from api.auth.cli import rotate_keys_from_settings
 
     print(rotate_keys_from_settings(settings))
@@ -184,10 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     worker = add("worker", cmd_worker, "run the Faust worker: the decider and the media app")
     worker.add_argument(
         "--role",
-        choices=["all", "decider", "media"],
+        choices=["all", "decider", "media", "publisher"],
         default="all",
-        help="all (default): both, as two processes; or one of them",
+        help="all (default): decider and media, as two processes; or one role",
     )
+    add("publisher", cmd_publisher, "run the publisher: the scheduler and the platform calls")
     add("projector", cmd_projector, "run the read-model projector")
     add("dev", cmd_dev, "run API, worker and projector together, with a demo token")
     add("migrate", cmd_migrate, "create or update the read-model schema")
@@ -201,8 +224,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     token.add_argument("--kind", choices=["user", "bot", "service"], default="user")
 
-    keys = add("keys", cmd_keys_rotate, "manage the local signing keys")
-    keys.add_argument("action", choices=["rotate"])
+    keys = add("keys", cmd_keys_rotate, "manage the local signing keys and the secret key ring")
+    keys.add_argument(
+        "action",
+        choices=["rotate", "rotate-secrets"],
+        help="rotate: a new signing key; rotate-secrets: re-wrap every connection's data key "
+        "with the first key of WAVESTACK_SECRET_KEY",
+    )
 
     replay = add("replay", cmd_replay, "re-run a projection over the log")
     replay.add_argument("--projection", required=True)

@@ -1,8 +1,11 @@
-"""`wavestack dev`: API, decider, media app and projector as child processes, one log stream.
+"""`wavestack dev`: API, decider, media app, publisher and projector as child processes.
 
 Children are separate processes (not tasks in one loop) so the stack behaves as it
 does when deployed, and a crash in one shows up as that process exiting. Each
-child's output is prefixed with its name. Ctrl-C or SIGTERM stops them all.
+child's output is prefixed with its name. Ctrl-C or SIGTERM stops them all. Without
+WAVESTACK_SECRET_KEY, the children get a local key ring from `.stack/secret-key`
+(generated once, mode 0600), and egress to private addresses is allowed unless
+WAVESTACK_EGRESS_ALLOW_PRIVATE says otherwise: local receivers are the point of dev.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import aiohttp
 
 from wavestack.ops import create_topics, migrate_read_model
+from wavestack.secrets import create_key_table, dev_secret_key
 from wavestack.settings import Settings
 
 # Each child's name and its `wavestack` arguments.
@@ -23,9 +27,16 @@ CHILDREN: dict[str, tuple[str, ...]] = {
     "api": ("api",),
     "decider": ("worker", "--role", "decider"),
     "media": ("worker", "--role", "media"),
+    "publisher": ("publisher",),
     "projector": ("projector",),
 }
-COLOURS = {"api": "\033[36m", "decider": "\033[35m", "media": "\033[32m", "projector": "\033[33m"}
+COLOURS = {
+    "api": "\033[36m",
+    "decider": "\033[35m",
+    "media": "\033[32m",
+    "publisher": "\033[34m",
+    "projector": "\033[33m",
+}
 DEMO_ORG = "demo"
 DEMO_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
 
@@ -38,7 +49,16 @@ async def _pump(name: str, stream: asyncio.StreamReader) -> None:
         sys.stdout.flush()
 
 
-async def _start(name: str) -> asyncio.subprocess.Process:
+def child_env(settings: Settings) -> dict[str, str]:
+    """The children's environment: the caller's, plus dev's key ring and egress default."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if settings.secret_key is None:
+        env["WAVESTACK_SECRET_KEY"] = dev_secret_key()
+    env.setdefault("WAVESTACK_EGRESS_ALLOW_PRIVATE", "true")
+    return env
+
+
+async def _start(name: str, env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -46,7 +66,7 @@ async def _start(name: str) -> asyncio.subprocess.Process:
         *CHILDREN[name],
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env=env,
     )
 
 
@@ -122,7 +142,9 @@ async def _stop(procs: dict[str, asyncio.subprocess.Process]) -> None:
 async def _run(settings: Settings) -> int:
     await create_topics(settings)
     await migrate_read_model(settings)
-    procs = {name: await _start(name) for name in CHILDREN}
+    await create_key_table(settings)
+    env = child_env(settings)
+    procs = {name: await _start(name, env) for name in CHILDREN}
     pumps = [
         asyncio.create_task(_pump(name, proc.stdout))
         for name, proc in procs.items()

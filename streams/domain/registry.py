@@ -27,7 +27,17 @@ from schemas.commands import (
     RequestClip,
     RescheduleItem,
 )
-from streams.domain import asset, clip, project, queue
+from schemas.publishing import (
+    CompletePublish,
+    CreateConnection,
+    DeleteConnection,
+    FailPublishAttempt,
+    RecordPublishCheckpoint,
+    RecordReconciliation,
+    RetryItem,
+    StartPublish,
+)
+from streams.domain import asset, clip, connection, project, queue
 from streams.domain.common import Decision
 
 S = TypeVar("S", bound=BaseModel)
@@ -53,11 +63,22 @@ QUEUE_ITEM = Aggregate("queue_item", queue.QueueItemState, queue.decide, queue.e
 PROJECT = Aggregate("project", project.ProjectState, project.decide, project.evolve)
 ASSET = Aggregate("asset", asset.AssetState, asset.decide, asset.evolve)
 CLIP = Aggregate("clip", clip.ClipState, clip.decide, clip.evolve)
+CONNECTION = Aggregate(
+    "connection", connection.ConnectionState, connection.decide, connection.evolve
+)
 
 HANDLERS: dict[str, Aggregate[Any]] = {
     EnqueueItem.TYPE: QUEUE_ITEM,
     CancelItem.TYPE: QUEUE_ITEM,
     RescheduleItem.TYPE: QUEUE_ITEM,
+    RetryItem.TYPE: QUEUE_ITEM,
+    StartPublish.TYPE: QUEUE_ITEM,
+    RecordPublishCheckpoint.TYPE: QUEUE_ITEM,
+    CompletePublish.TYPE: QUEUE_ITEM,
+    FailPublishAttempt.TYPE: QUEUE_ITEM,
+    RecordReconciliation.TYPE: QUEUE_ITEM,
+    CreateConnection.TYPE: CONNECTION,
+    DeleteConnection.TYPE: CONNECTION,
     CreateProject.TYPE: PROJECT,
     RegisterAsset.TYPE: ASSET,
     RecordAssetProbe.TYPE: ASSET,
@@ -79,5 +100,6 @@ CREATING: frozenset[str] = frozenset(
         RegisterAsset.TYPE,
         RequestClip.TYPE,
         RegisterClipOutput.TYPE,
+        CreateConnection.TYPE,
     }
 )

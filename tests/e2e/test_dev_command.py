@@ -39,7 +39,7 @@ async def test_dev_prints_a_working_token_and_ctrl_c_stops_every_process(
         await dev.wait_for_output("Ctrl-C stops everything", timeout=90)
         assert dev.proc is not None
         children = children_of(dev.proc.pid)
-        assert len(children) == 4  # api, decider, media, projector
+        assert len(children) == 5  # api, decider, media, publisher, projector
 
         token = re.search(r"export TOKEN=(\S+)", dev.output())
         assert token is not None

@@ -10,6 +10,8 @@ import pytest
 
 from streams.publishing.adapters.http import create_session
 from tests.integration.publishing.harness import HARNESSES, TEST_TIMEOUT, Harness
+from tests.integration.publishing.pipeline import Pipeline
+from wavestack.settings import Settings
 
 
 @pytest.fixture
@@ -27,3 +29,11 @@ async def harness(
     await made.start()
     yield made
     await made.fake.stop()
+
+
+@pytest.fixture
+async def pipeline(base_settings: Settings, tmp_path: Path) -> AsyncIterator[Pipeline]:
+    """A decider and one publisher on their own topics; both must stop cleanly."""
+    running = await Pipeline.start(base_settings, tmp_path)
+    yield running
+    assert await running.stop() == 0, running.output()

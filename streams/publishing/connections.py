@@ -1,0 +1,63 @@
+"""Opening an item's connection: its key-table row, checked, unwrapped and unsealed.
+
+The plaintext lives only in the returned mapping for the length of one attempt; it
+is never logged, put in a result, or written anywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from vault import keytable
+from vault.keyring import KeyRing, VaultError
+
+
+@dataclass(frozen=True)
+class Opened:
+    credentials: dict[str, str] = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Unusable:
+    """Why the connection can't be used, in words a user can act on."""
+
+    reason: str
+
+
+class Connections:
+    def __init__(self, pool: asyncpg.Pool | None, db_schema: str, ring: KeyRing) -> None:
+        # None until the publisher's resources open (the pool is made in its loop).
+        self.pool = pool
+        self.db_schema = db_schema
+        self.ring = ring
+
+    async def open(self, connection_id: uuid.UUID, org_id: str, platform: str) -> Opened | Unusable:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            stored = await keytable.load(conn, self.db_schema, str(connection_id))
+        if stored is None or stored.org_id != org_id:
+            return Unusable(
+                "the item's connection was deleted (or never finished connecting): "
+                "connect the account again, then retry the item with the new connection"
+            )
+        if stored.platform != platform:
+            return Unusable(
+                f"the item's connection is for {stored.platform}, not {platform}: "
+                "queue the item again with a matching connection"
+            )
+        try:
+            return Opened(keytable.open_credentials(stored, self.ring))
+        except VaultError:
+            # The ring lost the key that wrapped it, or the row was tampered with.
+            return Unusable(
+                "the connection's credentials can't be decrypted with the configured keys: "
+                "an operator must restore the key ring, or connect the account again"
+            )
+
+    async def destroy(self, connection_id: uuid.UUID) -> bool:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            return await keytable.destroy(conn, self.db_schema, str(connection_id))
