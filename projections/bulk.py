@@ -27,11 +27,12 @@ from typing import Any
 
 import asyncpg
 import structlog
-from aiokafka import TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from projections import indexes, positions
 from projections.apply import Poison, handlers_for, parse
+from projections.batch import Batch
 from projections.config import CONSUMER_NAME, PROJECTION, ProjectorSettings
 from projections.db import connect, quote_ident
 from projections.deadletter import DeadLetters, durable_producer, source_of
@@ -40,12 +41,13 @@ from projections.kafka import BULK_FETCH_BYTES, new_consumer
 from projections.merge import TopicKind, copy_rows
 from projections.positions import Positions
 from projections.progress import ProgressCallback, ProgressMeter
-from projections.tables import EVENT_COLUMNS, FOLDED, Row, Table
+from projections.tables import COMMANDS, EVENT_COLUMNS, FOLDED, Row, Table
 
 log = structlog.get_logger(__name__)
 
 EVENT_CHUNK = 20_000  # audit rows per COPY while the log streams by
 POLL_RECORDS = 20_000
+READ_AHEAD = 3  # batches of up to POLL_RECORDS records taken off the consumer early
 
 
 class BulkStopped(Exception):
@@ -82,6 +84,7 @@ async def load(
         settings.topics.events: "events",
         settings.topics.commands: "commands",
     }
+    reading: asyncio.Task[None] | None = None
     collecting = gc.isenabled()
     # The fold holds millions of long-lived objects (no cycles): each run of the cyclic
     # collector would walk them all again, several times a second. Reference counting
@@ -100,29 +103,33 @@ async def load(
             firsts = await consumer.beginning_offsets(list(wanted))
             for tp, first in firsts.items():
                 consumer.seek(tp, first)
+        batches: asyncio.Queue[Batch | None] = asyncio.Queue(maxsize=READ_AHEAD)
         # What retention left on the log, not the end offsets: the ETA must not lie.
         meter = ProgressMeter(sum(end - firsts[tp] for tp, end in wanted.items()), progress)
-        while wanted:
+        reading = asyncio.create_task(_read_ahead(consumer, dict(wanted), batches))
+        ends_of = dict(wanted)
+        while (batch := await batches.get()) is not None:
             if stop.is_set():
                 raise BulkStopped
-            batch = await consumer.getmany(timeout_ms=500, max_records=POLL_RECORDS)
             for tp, records in batch.items():
-                end = wanted.get(tp, 0)
+                end = ends_of.get(tp, 0)
                 for record in records:
                     if record.offset >= end:
                         break
                     await loader.take(kinds[tp.topic], record)
-            for tp in list(wanted):
-                if await consumer.position(tp) >= wanted[tp]:
-                    del wanted[tp]
             await loader.flush_events(EVENT_CHUNK)
             meter.update(loader.result.records)
+        await reading
         await loader.finish(deferred)
         meter.update(loader.result.records, force=True)
         return loader.result
     finally:
         if collecting:
             gc.enable()
+        if reading is not None:
+            reading.cancel()
+            with contextlib.suppress(BaseException):
+                await reading
         await loader.cancel()
         with contextlib.suppress(Exception):
             await consumer.stop()
@@ -132,8 +139,27 @@ async def load(
         await side.close()
 
 
+async def _read_ahead(
+    consumer: AIOKafkaConsumer,
+    wanted: dict[TopicPartition, int],
+    out: asyncio.Queue[Batch | None],
+) -> None:
+    """Takes fetched records off the consumer as soon as they arrive: aiokafka fetches a
+    partition again only once its buffer is drained, so draining it early keeps the
+    broker busy while the fold works. None marks the end."""
+    while wanted:
+        batch = await consumer.getmany(timeout_ms=500, max_records=POLL_RECORDS)
+        if batch:
+            await out.put(batch)
+        for tp in list(wanted):
+            if await consumer.position(tp) >= wanted[tp]:
+                del wanted[tp]
+    await out.put(None)
+
+
 class _Loader:
-    """Folds records into memory and writes the result; one COPY in flight at a time."""
+    """Folds records into memory and writes the result through two sessions (lanes):
+    one COPY in flight per lane, so two server processes write while this one decodes."""
 
     def __init__(
         self, conn: asyncpg.Connection, side: asyncpg.Connection, schema: str, dead: DeadLetters
@@ -147,7 +173,9 @@ class _Loader:
         self._events: list[tuple[Any, ...]] = []
         self._seen: set[Any] = set()
         self._events_written = 0
-        self._copying: asyncio.Task[None] | None = None
+        self._lanes = (conn, side)
+        self._copying: list[asyncio.Task[None] | None] = [None, None]
+        self._turn = 0
 
     async def take(self, kind: TopicKind, record: ConsumerRecord[bytes, bytes]) -> None:
         self.result.records += 1
@@ -172,51 +200,69 @@ class _Loader:
             self._events.append(event_row(env))
 
     async def flush_events(self, at_least: int) -> None:
-        """COPYs the waiting audit rows once there are ``at_least``, in the background:
-        the server writes one chunk while this process decodes the next."""
+        """COPYs the waiting audit rows once there are ``at_least``, in the background
+        on the next lane (waiting for that lane's previous chunk first). ``position``
+        follows the order chunks reach the server: arrival order, as everywhere."""
         if len(self._events) < max(at_least, 1):
             return
-        await self._wait()
+        lane, self._turn = self._turn, 1 - self._turn
+        await self._wait(lane)
         chunk, self._events = self._events, []
         self._events_written += len(chunk)
-        self._copying = asyncio.create_task(
-            copy_rows(self._conn, "events", EVENT_COLUMNS, chunk, schema=self._schema)
+        self._copying[lane] = asyncio.create_task(
+            copy_rows(self._lanes[lane], "events", EVENT_COLUMNS, chunk, schema=self._schema)
         )
 
     async def finish(self, deferred: list[indexes.Deferred]) -> None:
         """The last audit rows, the folded rows, the positions, then keys, indexes and
-        statistics: the audit index's on the side session while the rest is COPYed."""
+        statistics. The side lane takes the commands and the audit index's keys, the
+        main lane the other tables: two server processes build at once."""
         await self.flush_events(0)
-        await self._wait()
+        await self._wait(0)
+        await self._wait(1)
         self.result.rows["events"] = self._events_written
-        audit_keys = asyncio.create_task(
-            indexes.put_back(self._side, [d for d in deferred if d.table == "events"])
-        )
-        try:
-            await self._copy_folded()
-            await indexes.put_back(self._conn, [d for d in deferred if d.table != "events"])
-        finally:
-            await audit_keys
+        side = {COMMANDS.name, "events"}
+        main = [t for t in self._rows if t.name not in side]
+        lanes = [
+            self._fill(self._side, [COMMANDS], ["events"], deferred),
+            self._fill(self._conn, main, [], deferred),
+        ]
+        results = await asyncio.gather(*lanes, return_exceptions=True)
+        for outcome in results:
+            if isinstance(outcome, BaseException):
+                raise outcome
         await positions.ensure_state(self._conn, PROJECTION)
         await positions.save(self._conn, PROJECTION, self.result.positions)
         # Statistics for the readers right after the swap (autovacuum comes later).
         for name in [*(t.name for t in self._rows), "events"]:
             await self._conn.execute(f"ANALYZE {quote_ident(self._schema)}.{quote_ident(name)}")
 
-    async def _copy_folded(self) -> None:
-        for table, rows in self._rows.items():
+    async def _fill(
+        self,
+        conn: asyncpg.Connection,
+        tables: list[Table],
+        also_keys_of: list[str],
+        deferred: list[indexes.Deferred],
+    ) -> None:
+        """COPYs the folded rows of ``tables``, then builds their keys (and others')."""
+        for table in tables:
+            rows = self._rows[table]
             records = [table.values(row) for row in rows.values()]
             rows.clear()  # the memory goes back before the index builds
-            await copy_rows(self._conn, table.name, table.columns, records, schema=self._schema)
+            await copy_rows(conn, table.name, table.columns, records, schema=self._schema)
             self.result.rows[table.name] = len(records)
+        names = {t.name for t in tables} | set(also_keys_of)
+        await indexes.put_back(conn, [d for d in deferred if d.table in names])
 
     async def cancel(self) -> None:
-        if self._copying is not None:
-            self._copying.cancel()
-            with contextlib.suppress(BaseException):
-                await self._copying
+        for lane, task in enumerate(self._copying):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+                self._copying[lane] = None
 
-    async def _wait(self) -> None:
-        if self._copying is not None:
-            task, self._copying = self._copying, None
+    async def _wait(self, lane: int) -> None:
+        task, self._copying[lane] = self._copying[lane], None
+        if task is not None:
             await task
