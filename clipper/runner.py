@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -77,6 +78,16 @@ class ClipRunner:
         self._output_limits = replace(
             limits, max_source_bytes=max(limits.max_source_bytes, limits.max_output_bytes)
         )
+
+    def in_space(self, media: MediaRoot) -> ClipRunner:
+        """This runner working in another root (an organization's space).
+
+        The view shares the concurrency slots, so ``limits.concurrency`` still bounds
+        the clips of every space together.
+        """
+        view = copy.copy(self)
+        view.media = media
+        return view
 
     async def clip(
         self,

@@ -46,7 +46,8 @@ class AssetProber(EventHandler):
             bound.info("asset_already_probed")
             metrics.AGENT_EVENTS.labels(self.name, "skipped").inc()
             return
-        report = await examine(self.media, self.limits, event)
+        # The path is relative to the organization's own space (docs/clipping.md).
+        report = await examine(self.media.space(envelope.org_id), self.limits, event)
         # One probe result per asset: a re-probe after a crash repeats this command id.
         command = command_for(envelope, report, derived_id(asset_id, "probe"), asset_id)
         await self.send([command], bound)

@@ -125,8 +125,11 @@ class ClipHandler(EventHandler):
             aspect=event.aspect,
         )
         source = event.source
-        # Resolving refuses anything outside the media root (escapes, links out, URLs).
-        path = self.runner.media.resolve(source.path, field="source.path")
+        # Paths are relative to the organization's space, and so is the output: one
+        # organization never reads or writes another's files.
+        runner = self.runner.in_space(self.runner.media.space(envelope.org_id))
+        # Resolving refuses anything outside the space (escapes, links out, URLs).
+        path = runner.media.resolve(source.path, field="source.path")
         found = await probe(path, self.limits, label=source.path)
         if source.sha256 is not None and found.sha256 != source.sha256:
             raise SourceChangedError(
@@ -136,7 +139,7 @@ class ClipHandler(EventHandler):
             )
         reporter = ProgressReporter(lambda f: self._report_progress(envelope, attempt, f))
         # The probe above (with its sha256) is the runner's source probe too.
-        return await self.runner.clip(source.path, spec, progress=reporter, registered=found)
+        return await runner.clip(source.path, spec, progress=reporter, registered=found)
 
     async def _report_progress(self, envelope: Envelope, attempt: int, fraction: float) -> None:
         """Best effort, one try: a lost progress report is made good by the next one."""

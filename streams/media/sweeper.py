@@ -13,7 +13,7 @@ from pathlib import Path
 
 import structlog
 
-from clipper import cleanup_stale_temp_files
+from clipper import MediaRoot, cleanup_stale_temp_files
 
 # ffmpeg gets 1 s between SIGTERM and SIGKILL; the rest covers slow renames and clocks.
 GRACE_SECONDS = 15.0
@@ -35,10 +35,18 @@ def sweep_interval(clip_timeout_seconds: float) -> float:
 
 
 async def sweep(media_root: Path, clip_timeout_seconds: float) -> list[Path]:
+    """Sweeps every organization's space (and the root, where clips lived before spaces)."""
     older_than = stale_after(clip_timeout_seconds)
-    removed = await asyncio.to_thread(
-        cleanup_stale_temp_files, media_root, older_than_seconds=older_than
-    )
+
+    def every_space() -> list[Path]:
+        roots = [MediaRoot(media_root).root, *(s.root for s in MediaRoot(media_root).spaces())]
+        return [
+            p
+            for root in roots
+            for p in cleanup_stale_temp_files(root, older_than_seconds=older_than)
+        ]
+
+    removed = await asyncio.to_thread(every_space)
     if removed:
         log.info("stale_temp_files_removed", count=len(removed))
     return removed

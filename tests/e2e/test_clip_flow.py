@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import Any
 
+from clipper import MediaRoot
 from tests.e2e.conftest import Stack
 from tests.media import ffprobe, make_video
+
+
+def space(stack: Stack, org: str = "org-a") -> Path:
+    """The organization's media space, where its paths point (docs/clipping.md)."""
+    root = MediaRoot(stack.settings.media_root).space(org).root
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 def status_is(*wanted: str) -> Any:
@@ -17,7 +26,7 @@ def status_is(*wanted: str) -> Any:
 
 
 async def register_video(stack: Stack, name: str, seconds: float, key: str) -> dict[str, Any]:
-    make_video(stack.settings.media_root / name, seconds=seconds)
+    make_video(space(stack) / name, seconds=seconds)
     status, accepted = await stack.post(
         "/v1/assets", {"path": name, "kind": "video", "title": name}, key=key
     )
@@ -52,7 +61,7 @@ async def test_a_requested_clip_comes_back_as_a_verified_asset_served_with_range
     assert output["width"] / output["height"] == 9 / 16
     assert output["lineage"]["source_asset_id"] == source["id"]
 
-    path = stack.settings.media_root / output["path"]
+    path = space(stack) / output["path"]
     data = path.read_bytes()
     assert hashlib.sha256(data).hexdigest() == output["sha256"]
     assert ffprobe(path, "-show_format")["format"]["format_name"].startswith("mov")
@@ -86,7 +95,7 @@ async def test_hostile_sources_are_refused_at_once(stack: Stack) -> None:
 
 
 async def test_a_file_that_is_not_media_fails_registration_with_a_reason(stack: Stack) -> None:
-    (stack.settings.media_root / "notes.mp4").write_text("#EXTM3U\n#EXT-X-VERSION:3\n")
+    (space(stack) / "notes.mp4").write_text("#EXTM3U\n#EXT-X-VERSION:3\n")
     status, accepted = await stack.post(
         "/v1/assets", {"path": "notes.mp4", "kind": "video"}, key="e2e-asset-notes"
     )

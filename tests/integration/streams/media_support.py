@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from clipper import MediaRoot
 from schemas.commands import ClipSource, RegisterAsset, RequestClip
 from schemas.envelope import Envelope
 from schemas.ids import derived_id
@@ -16,6 +17,13 @@ from tests.integration.streams.helpers import Stack, TopicReader, creating
 
 def org() -> str:
     return f"org-{uuid.uuid4().hex[:8]}"
+
+
+def space_of(stack: Stack, tenant: str) -> Path:
+    """The organization's media space: its paths are relative to it (docs/clipping.md)."""
+    root = MediaRoot(stack.settings.media_root).space(tenant).root
+    root.mkdir(parents=True, exist_ok=True)
+    return root
 
 
 def register(tenant: str, key: str, path: str, **fields: Any) -> Envelope:

@@ -17,6 +17,7 @@ from tests.integration.streams.media_support import (
     org,
     output_asset_id,
     request_clip,
+    space_of,
     temp_files,
 )
 from tests.media import MediaLibrary, decodes_cleanly
@@ -58,9 +59,10 @@ async def test_a_clip_over_the_time_limit_fails_with_a_clear_reason_and_leaves_n
 ) -> None:
     stack = await Stack.start(base_settings, tmp_path, clip_timeout_seconds=0.5)
     try:
-        sources.put("long.mp4", stack.settings.media_root / "in")
+        tenant = org()
+        sources.put("long.mp4", space_of(stack, tenant) / "in")
         clip = request_clip(
-            org(), "slow", "in/long.mp4", start=0.0, duration=120.0, mode="accurate"
+            tenant, "slow", "in/long.mp4", start=0.0, duration=120.0, mode="accurate"
         )
         await send_commands(stack.settings, [clip])
         failed = await clip_end(stack, clip)
@@ -70,7 +72,7 @@ async def test_a_clip_over_the_time_limit_fails_with_a_clear_reason_and_leaves_n
     assert "took longer than the limit of 0.5 s" in failed.data["reason"]
     assert of(stack.events, "asset.AssetRegistered", output_asset_id(clip)) == []
     assert temp_files(stack.settings.media_root) == []
-    assert not list((stack.settings.media_root / "clips").glob("??/*"))
+    assert not list((space_of(stack, tenant) / "clips").glob("??/*"))
 
 
 @pytest.mark.slow
@@ -79,10 +81,12 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
 ) -> None:
     stack = await Stack.start(base_settings, tmp_path, clip_timeout_seconds=KILL_TEST_TIMEOUT)
     media = stack.settings.media_root
+    tenant = org()
+    space = space_of(stack, tenant)
     try:
-        sources.put("long.mp4", media / "in")
+        sources.put("long.mp4", space / "in")
         clip = request_clip(
-            org(), "killed", "in/long.mp4", start=10.0, duration=200.0, mode="accurate"
+            tenant, "killed", "in/long.mp4", start=10.0, duration=200.0, mode="accurate"
         )
         await send_commands(stack.settings, [clip])
         await first(stack, "clip.ClipStarted", clip.aggregate_id)
@@ -112,8 +116,8 @@ async def test_a_worker_killed_during_ffmpeg_finishes_the_clip_once_after_a_rest
     assert [s.data["attempt"] for s in starts] == [1, 2]
     assert len(of(stack.events, "clip.ClipCompleted", clip.aggregate_id)) == 1
     assert len(of(stack.events, "asset.AssetRegistered", output_asset_id(clip))) == 1
-    outputs = [p for p in (media / "clips").glob("??/*") if ".thumb." not in p.name]
-    assert [p.relative_to(media).as_posix() for p in outputs] == [completed.data["path"]]
+    outputs = [p for p in (space / "clips").glob("??/*") if ".thumb." not in p.name]
+    assert [p.relative_to(space).as_posix() for p in outputs] == [completed.data["path"]]
     assert decodes_cleanly(outputs[0])
     assert all(not p.exists() for p in orphans)
     assert "stale_temp_files_removed" in stack.media.output()
@@ -125,10 +129,11 @@ async def test_a_worker_stopped_during_ffmpeg_stops_at_once_and_redoes_the_clip_
 ) -> None:
     stack = await Stack.start(base_settings, tmp_path)
     media = stack.settings.media_root
+    tenant = org()
     try:
-        sources.put("long.mp4", media / "in")
+        sources.put("long.mp4", space_of(stack, tenant) / "in")
         clip = request_clip(
-            org(), "stopped", "in/long.mp4", start=10.0, duration=200.0, mode="accurate"
+            tenant, "stopped", "in/long.mp4", start=10.0, duration=200.0, mode="accurate"
         )
         await send_commands(stack.settings, [clip])
         await first(stack, "clip.ClipProgressed", clip.aggregate_id)

@@ -22,6 +22,7 @@ from tests.integration.streams.media_support import (
     register,
     request_clip,
     sha256_of,
+    space_of,
     temp_files,
 )
 from tests.media import MediaLibrary, decodes_cleanly, ffprobe
@@ -30,8 +31,9 @@ from wavestack.settings import Settings
 
 async def registered(stack: Stack, sources: MediaLibrary, name: str) -> Envelope:
     """Puts a test source under in/ and registers it; returns its AssetRegistered."""
-    sources.put(name, stack.settings.media_root / "in")
-    command = register(org(), f"asset-{name}", f"in/{name}", title=name)
+    tenant = org()
+    sources.put(name, space_of(stack, tenant) / "in")
+    command = register(tenant, f"asset-{name}", f"in/{name}", title=name)
     await send_commands(stack.settings, [command])
     return await first(stack, "asset.AssetRegistered", command.aggregate_id)
 
@@ -39,8 +41,8 @@ async def registered(stack: Stack, sources: MediaLibrary, name: str) -> Envelope
 async def test_a_registered_file_is_probed_and_recorded_with_its_size_duration_and_digest(
     stack: Stack, sources: MediaLibrary
 ) -> None:
-    path = sources.put("video.mp4", stack.settings.media_root / "in")
     tenant = org()
+    path = sources.put("video.mp4", space_of(stack, tenant) / "in")
     command = register(tenant, "raw", "in/video.mp4", title="Raw footage")
     await send_commands(stack.settings, [command])
     event = await first(stack, "asset.AssetRegistered", command.aggregate_id)
@@ -58,8 +60,9 @@ async def test_a_registered_file_is_probed_and_recorded_with_its_size_duration_a
 async def test_a_registration_retried_by_its_client_is_probed_once(
     stack: Stack, sources: MediaLibrary
 ) -> None:
-    sources.put("video.mp4", stack.settings.media_root / "in")
-    command = register(org(), "retried", "in/video.mp4")
+    tenant = org()
+    sources.put("video.mp4", space_of(stack, tenant) / "in")
+    command = register(tenant, "retried", "in/video.mp4")
     await send_commands(stack.settings, [command])
     await first(stack, "asset.AssetRegistered", command.aggregate_id)
     await send_commands(stack.settings, [command])  # the client's retry, later
@@ -82,10 +85,11 @@ async def test_a_registration_retried_by_its_client_is_probed_once(
 async def test_a_file_that_is_not_plain_media_fails_registration_with_a_reason(
     stack: Stack, name: str, content: bytes, code: str | None
 ) -> None:
-    hostile = stack.settings.media_root / "in" / name
+    tenant = org()
+    hostile = space_of(stack, tenant) / "in" / name
     hostile.parent.mkdir(parents=True, exist_ok=True)
     hostile.write_bytes(content)
-    command = register(org(), f"hostile-{name}", f"in/{name}")
+    command = register(tenant, f"hostile-{name}", f"in/{name}")
     await send_commands(stack.settings, [command])
     failed = await first(stack, "asset.AssetRegistrationFailed", command.aggregate_id)
     if code is not None:
@@ -98,10 +102,11 @@ async def test_a_file_that_is_not_plain_media_fails_registration_with_a_reason(
 
 
 async def test_a_link_out_of_the_media_root_is_refused_without_being_read(stack: Stack) -> None:
-    link = stack.settings.media_root / "in" / "escape.mp4"
+    tenant = org()
+    link = space_of(stack, tenant) / "in" / "escape.mp4"
     link.parent.mkdir(parents=True, exist_ok=True)
     os.symlink("/etc/hostname", link)
-    command = register(org(), "escape", "in/escape.mp4")
+    command = register(tenant, "escape", "in/escape.mp4")
     await send_commands(stack.settings, [command])
     failed = await first(stack, "asset.AssetRegistrationFailed", command.aggregate_id)
     assert failed.data["code"] == "unsafe_path"
@@ -111,8 +116,9 @@ async def test_a_link_out_of_the_media_root_is_refused_without_being_read(stack:
 async def test_a_file_of_another_kind_than_registered_is_refused_with_the_kind_to_use(
     stack: Stack, sources: MediaLibrary
 ) -> None:
-    sources.put("tone.m4a", stack.settings.media_root / "in")
-    command = register(org(), "tone-as-video", "in/tone.m4a", kind="video")
+    tenant = org()
+    sources.put("tone.m4a", space_of(stack, tenant) / "in")
+    command = register(tenant, "tone-as-video", "in/tone.m4a", kind="video")
     await send_commands(stack.settings, [command])
     failed = await first(stack, "asset.AssetRegistrationFailed", command.aggregate_id)
     assert failed.data["code"] == "kind_mismatch"
@@ -144,7 +150,7 @@ async def test_a_requested_clip_runs_and_its_output_becomes_a_verified_asset(
     assert started.sequence == 2 and completed.sequence is not None and completed.sequence > 2
 
     data = completed.data
-    file = stack.settings.media_root / data["path"]
+    file = space_of(stack, tenant) / data["path"]
     assert file.is_file() and sha256_of(file) == data["media"]["sha256"]
     assert decodes_cleanly(file)
     [video] = ffprobe(file, "-show_streams", "-select_streams", "v")["streams"]
@@ -154,7 +160,7 @@ async def test_a_requested_clip_runs_and_its_output_becomes_a_verified_asset(
     assert data["lineage"]["source_asset_id"] == str(source.aggregate_id)
     assert data["lineage"]["source_sha256"] == source.data["media"]["sha256"]
     assert (data["lineage"]["start_s"], data["lineage"]["mode"]) == (2.5, "accurate")
-    assert data["thumbnail_path"] and (stack.settings.media_root / data["thumbnail_path"]).is_file()
+    assert data["thumbnail_path"] and (space_of(stack, tenant) / data["thumbnail_path"]).is_file()
 
     asset = await first(stack, "asset.AssetRegistered", output_asset_id(clip))
     assert asset.org_id == tenant
@@ -168,8 +174,9 @@ async def test_a_requested_clip_runs_and_its_output_becomes_a_verified_asset(
 async def test_the_same_clip_request_sent_twice_runs_one_job_and_makes_one_asset(
     stack: Stack, sources: MediaLibrary
 ) -> None:
-    sources.put("video.mp4", stack.settings.media_root / "in")
-    clip = request_clip(org(), "twice", "in/video.mp4", start=4.0, duration=2.0)
+    tenant = org()
+    sources.put("video.mp4", space_of(stack, tenant) / "in")
+    clip = request_clip(tenant, "twice", "in/video.mp4", start=4.0, duration=2.0)
     await send_commands(stack.settings, [clip, clip])
     assert (await clip_end(stack, clip)).type == "clip.ClipCompleted"
     await first(stack, "asset.AssetRegistered", output_asset_id(clip))
@@ -185,8 +192,9 @@ async def test_the_same_clip_request_sent_twice_runs_one_job_and_makes_one_asset
 async def test_a_range_past_the_end_of_the_source_fails_the_clip_with_a_clear_reason(
     stack: Stack, sources: MediaLibrary
 ) -> None:
-    sources.put("video.mp4", stack.settings.media_root / "in")
-    clip = request_clip(org(), "too-long", "in/video.mp4", start=10.0, duration=30.0)
+    tenant = org()
+    sources.put("video.mp4", space_of(stack, tenant) / "in")
+    clip = request_clip(tenant, "too-long", "in/video.mp4", start=10.0, duration=30.0)
     await send_commands(stack.settings, [clip])
     failed = await clip_end(stack, clip)
     assert failed.type == "clip.ClipFailed"
@@ -198,9 +206,10 @@ async def test_a_range_past_the_end_of_the_source_fails_the_clip_with_a_clear_re
 async def test_a_source_that_changed_since_it_was_registered_is_not_clipped(
     stack: Stack, sources: MediaLibrary
 ) -> None:
-    sources.put("video.mp4", stack.settings.media_root / "in")
+    tenant = org()
+    sources.put("video.mp4", space_of(stack, tenant) / "in")
     clip = request_clip(
-        org(), "changed", "in/video.mp4", asset_id=None, sha256="0" * 64, start=1.0, duration=1.0
+        tenant, "changed", "in/video.mp4", asset_id=None, sha256="0" * 64, start=1.0, duration=1.0
     )
     await send_commands(stack.settings, [clip])
     failed = await clip_end(stack, clip)
@@ -211,10 +220,11 @@ async def test_a_source_that_changed_since_it_was_registered_is_not_clipped(
 async def test_a_source_outside_the_media_root_is_refused_before_any_clipping(
     stack: Stack,
 ) -> None:
-    link = stack.settings.media_root / "in" / "outside.mp4"
+    tenant = org()
+    link = space_of(stack, tenant) / "in" / "outside.mp4"
     link.parent.mkdir(parents=True, exist_ok=True)
     os.symlink("/etc/hostname", link)
-    clip = request_clip(org(), "outside", "in/outside.mp4", start=0.0, duration=1.0)
+    clip = request_clip(tenant, "outside", "in/outside.mp4", start=0.0, duration=1.0)
     await send_commands(stack.settings, [clip])
     failed = await clip_end(stack, clip)
     assert (failed.type, failed.data["code"]) == ("clip.ClipFailed", "unsafe_path")
