@@ -20,7 +20,7 @@ from faust.types import TableT, TopicT
 # command; faust's default is smaller, which would refuse the events of a command
 # Kafka already accepted.
 MAX_REQUEST_BYTES = 1024 * 1024
-PRODUCER_LINGER_SECONDS = 0.005
+PRODUCER_LINGER_SECONDS = 0.02
 PRODUCER_BATCH_BYTES = 256 * 1024
 
 
