@@ -35,6 +35,7 @@ from api.middleware import metrics_middleware, problem_middleware
 from api.openapi import document_bytes
 from api.ratelimit import Limiter, RateLimiter
 from api.routes import ROUTES, add_routes
+from api.uploads.sweeper import upload_sweeper
 from clipper.paths import MediaRoot
 
 
@@ -81,4 +82,5 @@ def create_app(settings: ApiSettings, *, limiter: Limiter | None = None) -> web.
             await remote.close()
 
     app.cleanup_ctx.append(resources)
+    app.cleanup_ctx.append(upload_sweeper)
     return app

@@ -20,6 +20,9 @@ from api.reads import assets, audit, clips, content, posts, projects, queue
 from api.reads import handlers as reads
 from api.reads.commands import CommandStatus
 from api.reads.paging import Page
+from api.uploads import handlers as uploads
+from api.uploads.protocol import tus_endpoint
+from api.uploads.usage import Usage, get_usage
 from schemas import commands as c
 
 READ = "read"
@@ -27,7 +30,7 @@ READ = "read"
 
 @dataclass(frozen=True)
 class Route:
-    method: Literal["GET", "POST"]
+    method: Literal["GET", "POST", "PATCH", "HEAD", "DELETE", "OPTIONS"]
     path: str
     handler: Callable[..., Awaitable[web.StreamResponse]]
     summary: str
@@ -41,6 +44,8 @@ class Route:
     media: str = "application/json"
     # Answers beyond the ones every route of its kind has, for the OpenAPI document.
     answers: tuple[tuple[str, str], ...] = ()
+    # Wraps the guarded handler (the tus routes: Tus-Resumable on every answer, 401s too).
+    wrap: Callable[[Handler], Handler] | None = None
 
 
 def _command(
@@ -68,6 +73,24 @@ def _command(
 
 
 INVALID_TRANSITION = ("409", "Invalid transition")
+OFFSET_STREAM = "application/offset+octet-stream"
+UPLOAD_CREATION = (
+    ("201", "Created: Location names the upload"),
+    ("412", "Tus-Resumable missing or not 1.0.0"),
+    ("413", "Upload-Length over the upload size limit"),
+    ("422", "Invalid Upload-Metadata"),
+    ("507", "The organization's storage quota would be exceeded"),
+)
+UPLOAD_PATCH = (
+    ("204", "Appended: Upload-Offset is the new offset (Asset-Id once complete)"),
+    ("409", "Upload-Offset is not the upload's offset"),
+    ("410", "The upload expired"),
+    ("413", "The chunk is too large, or goes past Upload-Length"),
+    ("415", "Not application/offset+octet-stream, or not a media file"),
+    ("422", "The file's sha256 differs from its metadata"),
+    ("423", "Another PATCH of this upload is in progress"),
+    ("460", "Upload-Checksum mismatch: the chunk was discarded"),
+)
 
 
 ROUTES: list[Route] = [
@@ -217,6 +240,52 @@ ROUTES: list[Route] = [
         query=audit.AuditQuery,
         response=Page[audit.AuditEvent],
     ),
+    Route(
+        "OPTIONS",
+        "/v1/uploads",
+        uploads.options,
+        "tus: versions, extensions and limits of this server",
+        wrap=tus_endpoint,
+        answers=(("204", "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"),),
+    ),
+    Route(
+        "POST",
+        "/v1/uploads",
+        uploads.create,
+        "tus creation: a resumable upload into the organization's media space",
+        "assets:write",
+        wrap=tus_endpoint,
+        answers=UPLOAD_CREATION,
+    ),
+    Route(
+        "HEAD",
+        "/v1/uploads/{id}",
+        uploads.head,
+        "tus: the offset to resume from (and the asset, once complete)",
+        "assets:write",
+        wrap=tus_endpoint,
+        answers=(("410", "The upload expired"),),
+    ),
+    Route(
+        "PATCH",
+        "/v1/uploads/{id}",
+        uploads.patch,
+        "tus: append a chunk (application/offset+octet-stream) at Upload-Offset",
+        "assets:write",
+        media=OFFSET_STREAM,
+        wrap=tus_endpoint,
+        answers=UPLOAD_PATCH,
+    ),
+    Route(
+        "DELETE",
+        "/v1/uploads/{id}",
+        uploads.terminate,
+        "tus termination: abandon the upload and remove its bytes",
+        "assets:write",
+        wrap=tus_endpoint,
+        answers=(("204", "Removed"), ("410", "The upload expired")),
+    ),
+    Route("GET", "/v1/usage", get_usage, "The organization's storage use", READ, response=Usage),
     Route("GET", "/.well-known/jwks.json", ops.jwks, "Public keys of the local signing keys"),
     Route("GET", "/healthz", ops.healthz, "Liveness: the process is up"),
     Route("GET", "/readyz", ops.readyz, "Readiness: Kafka and PostgreSQL answer"),
@@ -231,6 +300,8 @@ def add_routes(app: web.Application, routes: list[Route]) -> None:
             handler = cast(Handler, route.handler)
         else:
             handler = requires(route.scope)(cast(GuardedHandler, route.handler))
+        if route.wrap is not None:
+            handler = route.wrap(handler)
         if route.method == "GET":
             app.router.add_get(route.path, handler)  # HEAD too: players probe with it
         else:
