@@ -1,10 +1,25 @@
-"""Command ingest: POST /v1/queue against a bare aiohttp handler and a raw aiokafka loop."""
+"""Command ingest: POST /v1/queue, alone and with the stack running, against its ceilings.
+
+Three ways the API runs, each in the same run as its ceilings (a bare aiohttp handler
+with as many processes, a raw aiokafka producer loop):
+
+- `wavestack api` alone (nothing consumes what it writes);
+- `wavestack api` with `wavestack worker` and `wavestack projector` running, as users
+  run it: they decide and project what the API writes, on the same cores;
+- `wavestack api --processes 2`, with the worker and the projector.
+
+Each with its own topics and schema, so no run wades through another's backlog. The
+CPU each process used during the measured window is printed too: on a shared 2-core
+machine, that is where the throughput of the API goes.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import re
+import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -18,13 +33,17 @@ from schemas.codec import encode, wrap
 from schemas.commands import EnqueueItem
 from schemas.envelope import Actor
 from schemas.ids import aggregate_id_for, command_id_for
+from tests.bench import harness
+from tests.bench.cpu import CpuWindow
 from tests.bench.harness import free_port, running, wait_http
 from tests.processes import Child, settings_env
 from wavestack.settings import Settings
 
 HERE = Path(__file__).parent
 WRK_DURATION_S = 10
+WARMUP_S = 3
 WRK_CONNECTIONS = 32
+Figures = dict[str, float]
 
 
 @dataclass
@@ -35,12 +54,25 @@ class WrkResult:
     p99_ms: float
 
 
-async def wrk(url: str, token: str, run_id: str) -> WrkResult:
+def ensure_wrk() -> None:
+    """wrk from Debian's packages, installed like stack.sh installs ffmpeg."""
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        raise RuntimeError("wrk is missing; install it with: sudo apt-get install -y wrk")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL, env=env)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL, env=env
+    )
+
+
+async def wrk(url: str, token: str, run_id: str, seconds: int = WRK_DURATION_S) -> WrkResult:
     proc = await asyncio.create_subprocess_exec(
         "wrk",
         "-t1",
         f"-c{WRK_CONNECTIONS}",
-        f"-d{WRK_DURATION_S}s",
+        f"-d{seconds}s",
         "-s",
         str(HERE / "post_queue.lua"),
         url,
@@ -99,38 +131,92 @@ def sample_command() -> bytes:
     )
 
 
-async def run(settings: Settings, workdir: Path) -> dict[str, float]:
-    token = issue_token_from_settings(
+def bench_token(settings: Settings) -> str:
+    return issue_token_from_settings(
         settings, org="bench", sub="bench-bot", scope="queue:write read", ttl=3600, kind="bot"
     )
-    api = Child("api", settings, workdir)
-    bare_port = free_port()
+
+
+@dataclass
+class Ceiling:
+    requests_per_s: float
+    cpu_percent: float  # of one core, the bare server's processes together
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.requests_per_s / (self.cpu_percent / 100)
+
+
+async def bare_rate(settings: Settings, processes: int) -> Ceiling:
+    port = free_port()
     bare = await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "tests.bench.bare_server",
-        str(bare_port),
+        *("-m", "tests.bench.bare_server", str(port), str(processes)),
         env=settings_env(settings),
     )
     try:
-        async with running(api):
-            await wait_http(f"http://127.0.0.1:{settings.api_port}/healthz")
-            await wait_http(f"http://127.0.0.1:{bare_port}/")
-            # Warm up both (JIT-free Python still has caches, connections, metadata).
-            await wrk(f"http://127.0.0.1:{settings.api_port}", token, "warm")
-            api_result = await wrk(f"http://127.0.0.1:{settings.api_port}", token, "api")
-            bare_result = await wrk(f"http://127.0.0.1:{bare_port}", token, "bare")
+        await wait_http(f"http://127.0.0.1:{port}/")
+        url = f"http://127.0.0.1:{port}"
+        await wrk(url, bench_token(settings), "bare-warm", WARMUP_S)
+        window = CpuWindow({"bare": bare.pid})
+        window.start(time.monotonic())
+        result = await wrk(url, bench_token(settings), "bare")
+        return Ceiling(result.requests_per_s, window.stop(time.monotonic())["bare"])
     finally:
         bare.terminate()
         await bare.wait()
-    raw_rate = await raw_producer_rate(settings, sample_command())
-    return {
-        "api_rps": api_result.requests_per_s,
-        "api_non_2xx": api_result.non_2xx,
-        "api_p50_ms": api_result.p50_ms,
-        "api_p99_ms": api_result.p99_ms,
-        "bare_rps": bare_result.requests_per_s,
-        "raw_kafka_msgs_per_s": raw_rate,
-        "ratio_vs_bare": api_result.requests_per_s / bare_result.requests_per_s,
-        "ratio_vs_raw_kafka": api_result.requests_per_s / raw_rate,
+
+
+async def api_run(settings: Settings, workdir: Path, *, processes: int, stack: bool) -> Figures:
+    """wrk against the API, with or without the worker and projector beside it."""
+    settings = Settings(**{**settings.model_dump(), "api_processes": processes})
+    names = ["api", "worker", "projector"] if stack else ["api"]
+    children = [Child(name, settings, workdir) for name in names]
+    base = f"http://127.0.0.1:{settings.api_port}"
+    token = bench_token(settings)
+    async with running(*children):
+        # Ready means both Kafka and PostgreSQL answer; the worker joins its group meanwhile.
+        await wait_http(f"{base}/readyz")
+        await wrk(base, token, f"warm-{processes}-{stack}", WARMUP_S)
+        pids = {child.command: child.proc.pid for child in children if child.proc}
+        window = CpuWindow(pids)
+        window.start(time.monotonic())
+        result = await wrk(base, token, f"run-{processes}-{stack}")
+        cpu = window.stop(time.monotonic())
+        exited = [c for c in children if c.proc and c.proc.returncode is not None]
+    figures: Figures = {
+        "rps": result.requests_per_s,
+        "non_2xx": result.non_2xx,
+        "p50_ms": result.p50_ms,
+        "p99_ms": result.p99_ms,
     }
+    figures.update({f"cpu_{name}_%": share for name, share in cpu.items()})
+    for child in exited:  # its CPU share is meaningless then, and so may be the throughput
+        raise RuntimeError(f"{child.command} exited during the run:\n{child.output()[-3000:]}")
+    return figures
+
+
+async def run(settings: Settings, workdir: Path) -> Figures:
+    ensure_wrk()
+    bare = {1: await bare_rate(settings, 1), 2: await bare_rate(settings, 2)}
+    raw_rate = await raw_producer_rate(settings, sample_command())
+    figures: Figures = {}
+    for n, ceiling in bare.items():
+        figures[f"bare N={n}: rps"] = ceiling.requests_per_s
+        figures[f"bare N={n}: cpu_%"] = ceiling.cpu_percent
+    figures["raw_kafka_msgs_per_s"] = raw_rate
+    runs = {"alone N=1": (1, False), "stack N=1": (1, True), "stack N=2": (2, True)}
+    for label, (processes, stack) in runs.items():
+        # Own topics and schema: the previous run left a backlog for the worker.
+        async with harness.prepared(harness.bench_settings(settings, workdir)) as fresh:
+            result = await api_run(fresh, workdir, processes=processes, stack=stack)
+        figures.update({f"{label}: {name}": value for name, value in result.items()})
+        # Throughput per process against one bare process: what the target is about.
+        # On a shared machine the cores the API gets vary, so the same ratio per CPU
+        # second (requests per second of the API's own CPU time) is printed as well.
+        per_process = result["rps"] / processes
+        figures[f"{label}: per_process_vs_bare"] = per_process / bare[1].requests_per_s
+        per_cpu = result["rps"] / (result["cpu_api_%"] / 100)
+        figures[f"{label}: per_cpu_s_vs_bare"] = per_cpu / bare[1].per_cpu_second
+    figures["alone N=1: vs_raw_kafka"] = figures["alone N=1: rps"] / raw_rate
+    return figures
