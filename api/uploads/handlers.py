@@ -63,6 +63,15 @@ def gone() -> Problem:
     )
 
 
+async def _register(
+    request: web.Request, who: Principal, store: UploadStore, record: UploadRecord
+) -> UploadRecord:
+    try:
+        return await complete.register(request, who, store, record)
+    except UnsafeSpace as exc:  # e.g. "uploaded" planted as a link out of the space
+        raise unsafe_space(exc) from exc
+
+
 async def _record(request: web.Request, who: Principal, store: UploadStore) -> UploadRecord:
     """The caller's upload named in the path; 404 if unknown, 410 (and removed) if expired."""
     record = await asyncio.to_thread(store.load, request.match_info["id"])
@@ -144,7 +153,7 @@ async def head(request: web.Request, who: Principal) -> web.StreamResponse:
     store = _store(request, who)
     record = await _record(request, who, store)
     if record.state == "registering":  # a crash or an outage stopped the last PATCH
-        record = await complete.register(request, who, store, record)
+        record = await _register(request, who, store, record)
     offset = await asyncio.to_thread(store.offset, record)
     return web.Response(status=200, headers={**_state_headers(record, offset), **NO_CACHE})
 
@@ -159,7 +168,7 @@ async def patch(request: web.Request, who: Principal) -> web.StreamResponse:
     if record.state != "receiving":
         if claimed != record.length:
             raise _offset_conflict(claimed, record.length)
-        record = await complete.register(request, who, store, record)
+        record = await _register(request, who, store, record)
         return web.Response(status=204, headers=_state_headers(record, record.length))
     try:
         fd = await asyncio.to_thread(store.open_part, record.id)
@@ -179,7 +188,7 @@ async def patch(request: web.Request, who: Principal) -> web.StreamResponse:
     if claimed < HEAD_BYTES <= offset < record.length:
         await complete.sniff(store, record)  # fail fast, before gigabytes follow
     if offset == record.length:
-        record = await complete.register(request, who, store, record)
+        record = await _register(request, who, store, record)
     return web.Response(status=204, headers=_state_headers(record, offset))
 
 
