@@ -40,10 +40,9 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = exc.status
         raise
     finally:
-        route = _route(request)
-        metrics = request.app[METRICS]
-        metrics.requests.labels(route, request.method, str(status)).inc()
-        metrics.latency.labels(route, request.method).observe(time.perf_counter() - started)
+        request.app[METRICS].observe(
+            _route(request), request.method, status, time.perf_counter() - started
+        )
 
 
 @web.middleware

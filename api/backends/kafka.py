@@ -74,7 +74,10 @@ class CommandProducer:
         for attempt in (1, 2):
             remaining = deadline - time.monotonic()
             try:
-                await asyncio.wait_for(producer.send_and_wait(topic, value, key=key), remaining)
+                # asyncio.timeout, not wait_for: no extra task per request.
+                async with asyncio.timeout(remaining):
+                    delivered = await producer.send(topic, value, key=key)
+                    await delivered
                 return
             except (KafkaTimeoutError, RequestTimedOutError) as exc:
                 # "Maybe written". Re-sending is safe here because the message carries
