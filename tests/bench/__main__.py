@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.bench import clipping, harness, ingest, jwt_cost, latency, rebuild
+from tests.bench import clipping, harness, ingest, jwt_cost, latency, rebuild, upload
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
@@ -25,6 +25,7 @@ TARGETS = {
     "e2e latency at 100/s": "p50 <= 150 ms, p99 <= 1000 ms",
     "clipper overhead vs bare ffmpeg": "<= max(10%, 100 ms)",
     "rebuild ratio vs raw aiokafka + COPY": ">= 0.5",
+    "upload ratio vs bare aiohttp": ">= 0.5",
 }
 
 
@@ -75,6 +76,12 @@ async def main(only: set[str]) -> int:
                 f" projector on a {rebuild.BACKLOG_EVENTS:,}-event backlog",
                 await rebuild.run(fresh),
             )
+        if not only or "upload" in only:
+            async with fresh() as settings:
+                show(
+                    f"Upload, {upload.TOTAL_MIB} MiB in 8 MiB tus PATCHes vs bare aiohttp",
+                    await upload.run(settings, workdir),
+                )
     print("\nTargets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
     return 0
 
