@@ -112,11 +112,15 @@ async def load(
             if stop.is_set():
                 raise BulkStopped
             for tp, records in batch.items():
-                end = ends_of.get(tp, 0)
+                end, kind = ends_of.get(tp, 0), kinds[tp.topic]
+                last = None
                 for record in records:
                     if record.offset >= end:
                         break
-                    await loader.take(kinds[tp.topic], record)
+                    await loader.take(kind, record)
+                    last = record.offset
+                if last is not None:
+                    loader.result.positions[tp] = last + 1
             await loader.flush_events(EVENT_CHUNK)
             meter.update(loader.result.records)
         await reading
@@ -178,8 +182,7 @@ class _Loader:
         self._turn = 0
 
     async def take(self, kind: TopicKind, record: ConsumerRecord[bytes, bytes]) -> None:
-        self.result.records += 1
-        self.result.positions[TopicPartition(record.topic, record.partition)] = record.offset + 1
+        self.result.records += 1  # the caller moves the partition's position past it
         parsed = parse(kind, record.value)
         if isinstance(parsed, Poison):
             source = source_of(record)
