@@ -57,8 +57,12 @@ def dev_secret_key(path: Path = DEV_SECRET_KEY_FILE) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     entry = generate_entry("dev1")
-    # O_EXCL: two dev runs starting together can't overwrite each other's ring.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # O_EXCL: two dev runs starting together can't overwrite each other's ring; the
+    # one that loses the race reads the winner's.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as out:
         out.write(entry + "\n")
     return entry

@@ -2,9 +2,10 @@
 
 Its own group (``<prefix>-publisher``), apart from the decider and the media app: a
 clip that runs for minutes never delays a post, and publishing scales with its own
-processes. One agent at concurrency 1 (faust #606): the events of a partition are
-folded and acted on in log order. Its HTTP session, its PostgreSQL pool (the key
-table) and its adapters are opened once, on start, and closed on stop.
+processes. One agent at concurrency 1 (faust #606): events are folded in log order,
+attempts run beside it and are acked in log order (streams/publishing/agent.py). Its
+HTTP session, its PostgreSQL pool (the key table) and its adapters are opened once,
+on start, and closed on stop.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ from pydantic import SecretStr
 
 from schemas.catalog import Topics
 from schemas.envelope import Envelope
-from streams.media.agent import EventAgent
 from streams.publishing.adapters.backoff import Backoff
 from streams.publishing.adapters.base import Adapter
 from streams.publishing.adapters.http import create_session
 from streams.publishing.adapters.registry import BaseUrls, create_adapters, utc_now
+from streams.publishing.agent import PublisherAgent
 from streams.publishing.attempt import AttemptPolicy, AttemptRunner
 from streams.publishing.connections import Connections
 from streams.publishing.handler import PublishHandler
@@ -133,6 +134,8 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
     topics = Topics(settings.topic_prefix)
     busy = settings.publish_timeout_seconds + BUSY_MARGIN_SECONDS
     app = create_streams_app(settings, ROLE, busy_seconds=busy, web=web)
+    # Running attempts would hold faust's shutdown for up to their timeout.
+    app.stop_first = (AGENT,)
     partitions = settings.topic_partitions
     items = json_table(app, "publisher_items", partitions, "Queue item id -> folded item.")
     due = json_table(app, "publisher_due", partitions, "Queue item id -> its next attempt.")
@@ -165,7 +168,7 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
 
     runner = AttemptRunner(tracker, resources.adapters, connections, policy, send, flush, utc_now)
     handler = PublishHandler(app, topics, tracker, connections, runner)
-    agent = EventAgent(app, topics, [handler])
+    agent = PublisherAgent(app, topics, [handler])
 
     async def run_agent(stream: StreamT[bytes]) -> None:
         await resources.ready.wait()

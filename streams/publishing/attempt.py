@@ -111,6 +111,7 @@ class _Attempt:
         self.n = event.attempt
         self.tracked = tracked
         self.bound = bound
+        self.sending = event.attempt_id
 
     async def run(self) -> None:
         now = self.r.clock()
@@ -182,6 +183,7 @@ class _Attempt:
         raise AssertionError(f"unexpected reconcile result {found!r}")
 
     async def publish(self, adapter: Adapter, request: PublishRequest) -> None:
+        self.sending = request.attempt_id
         self.mark(calling=request.attempt_id)
         # The mark is on the changelog before the platform hears anything.
         await self.r._flush()
@@ -206,8 +208,9 @@ class _Attempt:
         digest = fingerprint("session", state)[:16]
         command = RecordPublishCheckpoint(attempt=self.n, session=state)
         await self.report(command, f"checkpoint-{digest}")
-        tracked_state = self.tracked.state.model_copy(update={"session": state})
-        self.tracked = self.tracked.model_copy(update={"state": tracked_state})
+        latest = self.tracker.get(self.key) or self.tracked
+        with_session = latest.state.model_copy(update={"session": state})
+        self.tracked = latest.model_copy(update={"state": with_session})
         self.tracker.put(self.key, self.tracked)
 
     @property
@@ -254,10 +257,18 @@ class _Attempt:
         await self.r._send([envelope], self.bound)
 
     def mark(self, *, calling: str | None, reported: int | None = None) -> None:
+        """Updates only this attempt's marks on the latest record.
+
+        Attempts run beside the agent, which may have folded newer events of the item
+        meanwhile (the reports of this very attempt): those must not be overwritten.
+        """
+        latest = self.tracker.get(self.key) or self.tracked
         update: dict[str, Any] = {"calling": calling}
+        if calling is None and latest.calling not in (None, self.sending):
+            update.pop("calling")  # a later attempt's mark: not ours to clear
         if reported is not None:
-            update["reported"] = reported
-        self.tracked = self.tracked.model_copy(update=update)
+            update["reported"] = max(latest.reported, reported)
+        self.tracked = latest.model_copy(update=update)
         self.tracker.put(self.key, self.tracked)
 
 

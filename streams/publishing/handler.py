@@ -8,6 +8,8 @@ them with the same sequence). ``PublishStarted`` then runs the attempt;
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from typing import Any, ClassVar
 
 import faust
@@ -67,6 +69,12 @@ class PublishHandler(EventHandler):
         self.tracker = tracker
         self.connections = connections
         self.runner = runner
+        # Attempts started by the event being handled; the agent acks it once they end.
+        self.spawned: list[asyncio.Task[None]] = []
+
+    def take_spawned(self) -> list[asyncio.Task[None]]:
+        spawned, self.spawned = self.spawned, []
+        return spawned
 
     async def handle(self, decoded: Decoded[Message], bound: Any) -> None:
         envelope, event = decoded.envelope, decoded.message
@@ -77,8 +85,10 @@ class PublishHandler(EventHandler):
         key = str(envelope.aggregate_id)
         tracked = self.fold(key, decoded, bound)
         if tracked is not None and isinstance(event, PublishStarted):
-            await self.runner.run(key, envelope, event, tracked, bound)
-            metrics.AGENT_EVENTS.labels(self.name, "attempt").inc()
+            # Beside the agent: one slow platform doesn't hold up the other items. The
+            # task inherits the event's context, so its table writes go to its partition.
+            attempt = self.runner.run(key, envelope, event, tracked, bound)
+            self.spawned.append(asyncio.create_task(_guarded(attempt, bound)))
 
     def fold(self, key: str, decoded: Decoded[Message], bound: Any) -> Tracked | None:
         envelope, event = decoded.envelope, decoded.message
@@ -103,3 +113,14 @@ class PublishHandler(EventHandler):
         tracked = tracked.model_copy(update={"state": state, "sequence": sequence})
         self.tracker.put(key, tracked)
         return tracked
+
+
+async def _guarded(attempt: Coroutine[Any, Any, None], bound: Any) -> None:
+    """Runs an attempt; a bug of ours is logged and counted, never raised into the acks."""
+    try:
+        await attempt
+        metrics.AGENT_EVENTS.labels(PublishHandler.name, "attempt").inc()
+    except Exception:
+        # The item stays publishing with its calling mark: a restart reconciles it.
+        bound.exception("publish_attempt_crashed")
+        metrics.AGENT_EVENTS.labels(PublishHandler.name, "crashed").inc()

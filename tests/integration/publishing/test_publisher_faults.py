@@ -36,7 +36,9 @@ async def test_fifty_items_due_at_the_same_second_are_posted_once_each_within_tw
         (pipeline.of_item(i.aggregate_id, PUBLISHED)[0].occurred_at - due).total_seconds()
         for i in items
     ]
-    assert max(lateness) <= 2.0, sorted(lateness)[-5:]
+    lateness.sort()
+    print(f"50 due at once: median {lateness[24]:.3f} s, max {lateness[-1]:.3f} s after due")
+    assert lateness[-1] <= 2.0, lateness[-5:]
     assert set(posts_per_item(pipeline).values()) == {1}
     assert len(posts_per_item(pipeline)) == 50
 

@@ -109,3 +109,31 @@ async def test_an_item_cancelled_before_it_is_due_is_never_posted(pipeline: Pipe
 
     assert pipeline.of_item(item.aggregate_id, STARTED) == []
     assert receiver.hits["deliver"] == 0
+
+
+async def test_deleting_a_connection_shreds_its_key_and_its_items_fail_with_a_reason(
+    pipeline: Pipeline,
+) -> None:
+    import asyncpg
+
+    from schemas.publishing import DeleteConnection
+    from tests.integration.streams.helpers import addressing
+    from vault import keytable
+
+    receiver = await pipeline.receiver()
+    connection = await pipeline.connect(receiver)
+    await pipeline.send([addressing("org-publish", connection, DeleteConnection())])
+    await pipeline.wait_for(connection, "connection.ConnectionDeleted")
+    item = pipeline.enqueue(connection, soon(0.5))
+    await pipeline.send([item])
+
+    [failed] = await pipeline.wait_for(item.aggregate_id, FAILED)
+
+    assert "connect the account again" in failed.data["reason"]
+    assert receiver.hits["deliver"] == 0
+    conn = await asyncpg.connect(pipeline.settings.dsn)
+    try:
+        row = await keytable.load(conn, pipeline.settings.db_schema, str(connection))
+    finally:
+        await conn.close()
+    assert row is None  # the data key is gone: the sealed copy on the log is unreadable
