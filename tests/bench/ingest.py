@@ -169,7 +169,15 @@ async def bare_rate(settings: Settings, processes: int) -> Ceiling:
 
 async def api_run(settings: Settings, workdir: Path, *, processes: int, stack: bool) -> Figures:
     """wrk against the API, with or without the worker and projector beside it."""
-    settings = Settings(**{**settings.model_dump(), "api_processes": processes})
+    # A worker data dir of its own: Faust's RocksDB files remember changelog offsets by
+    # table and partition, so a worker reusing another run's would crash on recovery.
+    settings = Settings(
+        **{
+            **settings.model_dump(),
+            "api_processes": processes,
+            "worker_data_dir": workdir / f"faust-{settings.topic_prefix}",
+        }
+    )
     names = ["api", "worker", "projector"] if stack else ["api"]
     children = [Child(name, settings, workdir) for name in names]
     base = f"http://127.0.0.1:{settings.api_port}"

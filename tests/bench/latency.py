@@ -180,6 +180,11 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float | str]:
         settings, org="bench", sub="bench-bot", scope="queue:write read", ttl=3600, kind="bot"
     )
     base = f"http://127.0.0.1:{settings.api_port}"
+    # Its own worker data dir: Faust's RocksDB files of an earlier benchmark's worker
+    # (other topics, same table names) would crash this worker's recovery.
+    settings = Settings(
+        **{**settings.model_dump(), "worker_data_dir": workdir / f"faust-{settings.topic_prefix}"}
+    )
     children = [Child(name, settings, workdir) for name in ("api", "worker", "projector")]
     async with running(*children):
         await wait_http(f"{base}/readyz")
