@@ -30,6 +30,10 @@ def too_large(detail: str) -> Problem:
     return Problem(413, detail, kind="upload-too-large", title="Content too large")
 
 
+def body_ended() -> Problem:
+    return Problem(400, "the request body ended early", kind="body-incomplete")
+
+
 def checksum_mismatch(checksum: Checksum) -> Problem:
     return Problem(
         460,
@@ -80,7 +84,7 @@ async def append(
         return position
     except (ClientPayloadError, ConnectionError) as exc:
         # The client went away: what arrived (without a checksum) is kept for a resume.
-        raise Problem(400, "the request body ended early", kind="body-incomplete") from exc
+        raise body_ended() from exc
     except OSError as exc:  # the disk is full or failing: not the client's doing
         raise Problem(
             507,
@@ -89,6 +93,7 @@ async def append(
             title="Insufficient storage",
         ) from exc
     finally:
+        # Also when aiohttp cancels this handler because the client's connection was lost.
         if keep != position or os.fstat(fd).st_size != keep:
             os.ftruncate(fd, keep)
             await asyncio.to_thread(os.fdatasync, fd)

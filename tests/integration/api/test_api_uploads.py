@@ -20,7 +20,14 @@ from clipper.paths import UPLOADS_DIR
 from schemas.envelope import Envelope
 from schemas.ids import aggregate_id_for, command_id_for
 from tests.integration.api.spaces import org_space
-from tests.integration.api.uploads_support import TUS, created, patch, small_video, upload_all
+from tests.integration.api.uploads_support import (
+    TUS,
+    assert_no_500,
+    created,
+    patch,
+    small_video,
+    upload_all,
+)
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -120,6 +127,7 @@ async def test_a_transfer_cut_off_midway_resumes_from_the_offset_head_reports(
     await asyncio.to_thread(resumed.upload)
     upload_id = url.rsplit("/", 1)[-1]
     assert (org_space(settings) / "uploaded" / f"{upload_id}.mp4").read_bytes() == data
+    await assert_no_500(client, cut_patches=1)
 
 
 async def test_tuspy_stopped_midway_and_started_again_finishes_the_same_upload(

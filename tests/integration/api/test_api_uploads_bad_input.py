@@ -17,6 +17,7 @@ from schemas.envelope import Envelope
 from tests.integration.api.spaces import org_space
 from tests.integration.api.uploads_support import (
     TUS,
+    assert_no_500,
     create,
     created,
     encode_metadata,
@@ -241,6 +242,7 @@ async def test_a_symlink_planted_in_the_space_never_gets_a_byte_written_outside(
     )
     assert resp.status == 422
     assert "outside" in (await resp.json(content_type=None))["errors"][0]["msg"]
+    await assert_no_500(client)
 
 
 async def test_a_partial_upload_cannot_be_registered_or_clipped_by_path(
