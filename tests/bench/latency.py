@@ -61,6 +61,7 @@ class Run:
             "observed": how,
             "accepted": len(self.accepted),
             "not_accepted": sum(self.refused.values()),
+            "unanswered_at_deadline": self.refused[0],
             "invisible_at_deadline": len(self.accepted) - len(ms),
             "send_lag_ms": self.lag_s * 1000,
             "p50_ms": percentile(ms, 50),
@@ -81,8 +82,8 @@ async def _post(session: aiohttp.ClientSession, base: str, key: str, run: Run) -
                 run.refused[resp.status] += 1
                 return None
             body: dict[str, Any] = await resp.json()
-    except aiohttp.ClientError:
-        run.refused[0] += 1
+    except (aiohttp.ClientError, TimeoutError):
+        run.refused[0] += 1  # 0: no answer (connection error or over the deadline)
         return None
     item_id = uuid.UUID(body["id"])
     run.accepted[item_id] = time.perf_counter()
@@ -108,13 +109,19 @@ async def watch_http(base: str, token: str, run_id: str, rate: int, seconds: flo
     run = Run()
     headers = {"Authorization": f"Bearer {token}"}
     connector = aiohttp.TCPConnector(limit=200)
-    async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+    timeout = aiohttp.ClientTimeout(total=seconds + DEADLINE_S)
+    session = aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout)
+    async with session:
         deadline = time.perf_counter() + seconds + DEADLINE_S
 
         async def one(n: int) -> None:
             item_id = await _post(session, base, f"{run_id}-{n}", run)
             while item_id is not None and time.perf_counter() < deadline:
-                async with session.get(f"{base}/v1/queue/{item_id}") as resp:
+                try:
+                    resp = await session.get(f"{base}/v1/queue/{item_id}")
+                except (aiohttp.ClientError, TimeoutError):
+                    return  # stays invisible
+                async with resp:
                     await resp.read()
                     if resp.status == 200:
                         run.visible[item_id] = time.perf_counter()
@@ -160,13 +167,17 @@ async def watch_db(
 
     poller = asyncio.create_task(poll())
     try:
-        async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+        # The pipeline or the API may fall far behind: a request not answered by the
+        # deadline counts as unanswered, and the run still ends.
+        timeout = aiohttp.ClientTimeout(total=seconds + DEADLINE_S)
+        session = aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout)
+        async with session:
 
             async def one(n: int) -> None:
                 await _post(session, base, f"{run_id}-{n}", run)
 
             tasks = await open_loop(rate, seconds, one, run)
-            await asyncio.wait_for(asyncio.gather(*tasks), DEADLINE_S)
+            await asyncio.gather(*tasks)
         sending = False
         await poller
     finally:
