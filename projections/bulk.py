@@ -36,6 +36,7 @@ from projections.batch import Batch
 from projections.config import CONSUMER_NAME, PROJECTION, ProjectorSettings
 from projections.db import connect, quote_ident
 from projections.deadletter import DeadLetters, durable_producer, source_of
+from projections.handlers import Handler
 from projections.handlers.audit import event_row
 from projections.kafka import BULK_FETCH_BYTES, new_consumer
 from projections.merge import TopicKind, copy_rows
@@ -180,6 +181,7 @@ class _Loader:
         self._lanes = (conn, side)
         self._copying: list[asyncio.Task[None] | None] = [None, None]
         self._turn = 0
+        self._routes: dict[tuple[TopicKind, str], tuple[Handler, ...]] = {}
 
     async def take(self, kind: TopicKind, record: ConsumerRecord[bytes, bytes]) -> None:
         self.result.records += 1  # the caller moves the partition's position past it
@@ -191,7 +193,10 @@ class _Loader:
             self.result.dead_lettered += 1
             return
         env = parsed.envelope
-        for handler in handlers_for(kind, parsed):
+        route = self._routes.get((kind, env.type))
+        if route is None:
+            route = self._routes[(kind, env.type)] = tuple(handlers_for(kind, parsed))
+        for handler in route:
             rows = self._rows[handler.table]
             key = handler.key(env)
             old = rows.get(key)

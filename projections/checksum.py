@@ -56,7 +56,7 @@ async def checksum(conn: asyncpg.Connection, schema: str) -> str:
             key = await _primary_key(conn, schema, table)
             kept = [c for c in columns if c not in EXCLUDED_COLUMNS.get(table, frozenset())]
             digest.update(f"{table}({','.join(kept)})\n".encode())
-            async for row in conn.cursor(row_query(schema, table, columns, key), prefetch=2000):
+            async for row in conn.cursor(row_query(schema, table, columns, key), prefetch=10_000):
                 digest.update(row[0].encode())
                 digest.update(b"\n")
     return digest.hexdigest()

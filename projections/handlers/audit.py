@@ -7,7 +7,7 @@ from typing import Any
 from projections.tables import ORGANIZATIONS, Row, new_row
 from schemas.base import Message
 from schemas.codec import Decoded
-from schemas.envelope import Envelope
+from schemas.envelope import Actor, Envelope
 
 
 def event_row(env: Envelope) -> tuple[Any, ...]:
@@ -24,9 +24,23 @@ def event_row(env: Envelope) -> tuple[Any, ...]:
         env.command_id,
         env.correlation_id,
         env.causation_id,
-        env.actor.model_dump(mode="json"),
+        _actor_json(env.actor),
         env.data,
     )
+
+
+# Few distinct actors (users, bots) write most events: their JSON form is made once.
+_ACTORS: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _actor_json(actor: Actor) -> dict[str, Any]:
+    key = (actor.sub, actor.kind)
+    found = _ACTORS.get(key)
+    if found is None:
+        found = actor.model_dump(mode="json")
+        if len(_ACTORS) < 10_000:  # bounded: an unbounded cache of subjects would leak
+            _ACTORS[key] = found
+    return found
 
 
 def organization_seen(row: Row | None, decoded: Decoded[Message]) -> Row | None:
