@@ -20,8 +20,11 @@ from projections import positions
 from projections.apply import POISON_ERRORS, Poison, apply_all, apply_one, parse, verdict
 from projections.deadletter import DeadLetters, source_of
 from projections.merge import Record, TopicKind
+from schemas.base import Message
+from schemas.codec import Decoded
 
 Batch = Mapping[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+_Parsed = dict[tuple[TopicPartition, int], Decoded[Message] | Poison]
 Tally = Counter[tuple[TopicKind, str]]  # (topic kind, result) -> records
 
 
@@ -55,14 +58,21 @@ class BatchWriter:
         self, conn: asyncpg.Connection, batch: Batch, epoch: int
     ) -> tuple[RunStats, Tally]:
         """Applies the batch and commits it with its positions, or raises (rolled back)."""
+        decoded: _Parsed = {}  # kept for the second attempt: each record is decoded once
         try:
-            return await self._attempt(conn, batch, epoch, guarded=False)
+            return await self._attempt(conn, batch, epoch, decoded, guarded=False)
         except POISON_ERRORS:
             # One record broke the batch: again, each record in its own savepoint.
-            return await self._attempt(conn, batch, epoch, guarded=True)
+            return await self._attempt(conn, batch, epoch, decoded, guarded=True)
 
     async def _attempt(
-        self, conn: asyncpg.Connection, batch: Batch, epoch: int, *, guarded: bool
+        self,
+        conn: asyncpg.Connection,
+        batch: Batch,
+        epoch: int,
+        decoded: _Parsed,
+        *,
+        guarded: bool,
     ) -> tuple[RunStats, Tally]:
         done, tally = RunStats(batches=1), Tally()
         letters: list[tuple[ConsumerRecord[bytes, bytes], str, dict[str, str]]] = []
@@ -82,7 +92,9 @@ class BatchWriter:
                         self._count(done, tally, kind, "skipped")  # this schema has it
                         continue
                     moved[tp] = record.offset + 1
-                    parsed = parse(kind, record.value)
+                    parsed = decoded.get((tp, record.offset))
+                    if parsed is None:
+                        parsed = decoded[(tp, record.offset)] = parse(kind, record.value)
                     if isinstance(parsed, Poison):
                         letters.append((record, parsed.reason, {}))
                         self._count(done, tally, kind, "dead_lettered")
@@ -90,15 +102,15 @@ class BatchWriter:
                         todo.append((record, (kind, parsed)))
             if not guarded:
                 await apply_all(conn, [r for _, r in todo])
-            for record, (kind, decoded) in todo:
-                result = await apply_one(conn, (kind, decoded)) if guarded else None
+            for record, (kind, message) in todo:
+                result = await apply_one(conn, (kind, message)) if guarded else None
                 if isinstance(result, Poison):
-                    env = decoded.envelope
+                    env = message.envelope
                     ids = {"event_id": str(env.id), "org_id": env.org_id}
                     letters.append((record, result.reason, ids))
                     self._count(done, tally, kind, "dead_lettered")
                 else:
-                    self._count(done, tally, kind, result or verdict(kind, decoded))
+                    self._count(done, tally, kind, result or verdict(kind, message))
             await positions.save(conn, self.projection, moved)
             # In the DLQ before the commit that moves past them: nothing is ever lost.
             for record, reason, ids in letters:
