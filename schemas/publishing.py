@@ -105,8 +105,10 @@ class CompletePublish(Command):
     attempt: int = Field(ge=1)
     post_id: str = Field(min_length=1, max_length=200)
     url: str | None = Field(default=None, max_length=2000)
-    # Found by reconciliation rather than answered by the publish call.
+    # Found by reconciliation rather than answered by the publish call...
     reconciled: bool = False
+    # ...of this attempt id (the one whose outcome was unknown).
+    reconciled_attempt_id: str | None = Field(default=None, max_length=64)
 
 
 class FailPublishAttempt(Command):

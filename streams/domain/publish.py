@@ -125,7 +125,7 @@ def _complete(command: CompletePublish, state: QueueItemState) -> Decision:
             return refusal
     published = ItemPublished(attempt=command.attempt, post_id=command.post_id, url=command.url)
     if command.reconciled:
-        attempt_id = state.reconcile_attempt_id or ""
+        attempt_id = command.reconciled_attempt_id or state.reconcile_attempt_id or ""
         found = PublishReconciled(
             attempt=command.attempt, attempt_id=attempt_id, finding="published"
         )

@@ -161,7 +161,7 @@ class _Attempt:
         self.bound.info("publish_reconciled", result=type(found).__name__)
         match found:
             case Published():
-                await self.complete(found, reconciled=True)
+                await self.complete(found, reconciled=doubt)
                 return None
             case NotPublished():
                 await self.reconciliation(doubt, "not-published", "")
@@ -190,7 +190,7 @@ class _Attempt:
         self.bound.info("publish_calling")
         result = await adapter.publish(request, self.checkpoint)
         if isinstance(result, Published):
-            await self.complete(result, reconciled=False)
+            await self.complete(result, reconciled=None)
             return
         next_at: datetime | None
         now = self.r.clock()
@@ -217,13 +217,18 @@ class _Attempt:
     def tracker(self) -> Tracker:
         return self.r.tracker
 
-    async def complete(self, published: Published, *, reconciled: bool) -> None:
+    async def complete(self, published: Published, *, reconciled: str | None) -> None:
+        """``reconciled``: the doubtful attempt id whose lookup found the post, if any."""
         command = CompletePublish(
-            attempt=self.n, post_id=published.post_id, url=published.url, reconciled=reconciled
+            attempt=self.n,
+            post_id=published.post_id,
+            url=published.url,
+            reconciled=reconciled is not None,
+            reconciled_attempt_id=reconciled,
         )
-        await self.report(command, "found" if reconciled else "complete")
+        await self.report(command, "complete" if reconciled is None else "found")
         self.mark(calling=None, reported=self.n)
-        self.bound.info("publish_succeeded", post_id=published.post_id, reconciled=reconciled)
+        self.bound.info("publish_succeeded", post_id=published.post_id, reconciled=bool(reconciled))
 
     async def fail(self, failed: Failed, attempt_id: str, next_at: datetime | None = None) -> None:
         command = FailPublishAttempt(

@@ -191,8 +191,5 @@ async def test_a_post_found_by_reconciliation_completes_without_a_call() -> None
     await run.start(tracked, started)
     assert run.adapter.published == []
     [report] = run.sent
-    assert (report.type, report.data["reconciled"], report.data["post_id"]) == (
-        "queue.CompletePublish",
-        True,
-        "p9",
-    )
+    assert report.type == "queue.CompletePublish"
+    assert (report.data["reconciled_attempt_id"], report.data["post_id"]) == ("att_1", "p9")
