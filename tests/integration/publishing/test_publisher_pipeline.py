@@ -137,3 +137,23 @@ async def test_deleting_a_connection_shreds_its_key_and_its_items_fail_with_a_re
     finally:
         await conn.close()
     assert row is None  # the data key is gone: the sealed copy on the log is unreadable
+
+
+async def test_cancelling_a_published_item_is_a_rejected_outcome_with_status_409(
+    pipeline: Pipeline,
+) -> None:
+    from schemas.commands import CancelItem
+    from tests.integration.streams.helpers import addressing
+
+    receiver = await pipeline.receiver()
+    item = pipeline.enqueue(await pipeline.connect(receiver), soon(0.5))
+    await pipeline.send([item])
+    await pipeline.wait_for(item.aggregate_id, PUBLISHED)
+
+    cancel = addressing("org-publish", item.aggregate_id, CancelItem())
+    await pipeline.send([cancel])
+    await pipeline.events.wait_until(lambda r: cancel.command_id in r.outcomes())
+
+    [outcome] = pipeline.events.outcomes()[cancel.command_id][:1]
+    assert (outcome.data["outcome"], outcome.data["status"]) == ("rejected", 409)
+    assert pipeline.of_item(item.aggregate_id, "queue.ItemCancelled") == []
