@@ -184,6 +184,17 @@ async def test_a_child_that_dies_stops_the_others_and_the_parent_fails(
     assert "child exited unexpectedly" in api_processes.log.read_text()
 
 
+async def test_a_sigkilled_parent_takes_its_children_with_it(api_processes: ApiProcesses) -> None:
+    children = await api_processes.start(2)
+    assert api_processes.proc is not None
+    api_processes.proc.kill()
+    await api_processes.proc.wait()
+    deadline = time.monotonic() + 20
+    while not all(gone(pid) for pid in children) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert all(gone(pid) for pid in children), [pid for pid in children if not gone(pid)]
+
+
 def _take_many(path: str, count: int, out: multiprocessing.SimpleQueue[int]) -> None:
     limiter = SharedRateLimiter(Path(path), rate=1e-9, burst=500)
     out.put(sum(1 for _ in range(count) if limiter.take("org") == 0.0))
