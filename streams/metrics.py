@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 COMMANDS = Counter(
     "wavestack_decider_commands_total",
@@ -14,17 +14,9 @@ DEAD_LETTERS = Counter(
     "Messages a streams consumer sent to the DLQ, by consumer and cause",
     ["consumer", "cause"],
 )
-SEND_RETRIES = Counter(
-    "wavestack_decider_send_retries_total",
-    "Retries of a decision's produce after a retriable Kafka error",
-)
-IN_FLIGHT = Gauge(
-    "wavestack_decider_in_flight",
-    "Commands decided whose messages Kafka has not acknowledged yet",
-)
 BATCH_SIZE = Histogram(
     "wavestack_decider_batch_commands",
-    "Commands decided per batch (one table write and one wait for acks per batch)",
+    "Commands decided per batch (one wait for the events, one for the changelog, one commit)",
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
 
@@ -43,9 +35,4 @@ CLIP_SECONDS = Histogram(
     "Wall time of one clip attempt in the clipping agent, by outcome",
     ["outcome"],
     buckets=(1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
-)
-
-GAP_RECORDS = Counter(
-    "wavestack_decider_gap_records_total",
-    "Commands Faust skipped that the decider read back and decided (streams/decider/gaps.py).",
 )

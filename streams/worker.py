@@ -17,8 +17,8 @@ from streams.publishing import app as publisher_app
 
 Role = Literal["decider", "media", "publisher"]
 ROLES: tuple[Role, ...] = ("decider", "media", "publisher")
+# The Faust apps; the decider is a plain aiokafka process (streams/decider/app.py).
 FACTORIES: dict[Role, Callable[..., faust.App]] = {
-    "decider": decider_app.create_app,
     "media": media_app.create_app,
     "publisher": publisher_app.create_app,
 }
@@ -47,6 +47,9 @@ def quiet_faust_logging() -> None:
 
 def main(settings: MediaSettings, role: Role, *, web: bool = False) -> None:
     """Blocks until the app stops; logging is the caller's (wavestack.logging)."""
+    if role == "decider":
+        decider_app.main(settings)
+        return
     quiet_faust_logging()
     app: Any = FACTORIES[role](settings, web=web)
     Path(app.conf.datadir).mkdir(parents=True, exist_ok=True)  # faust makes only the last part

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
 
 from projections.migrate import migrate
 from wavestack.settings import Settings
@@ -17,7 +18,8 @@ async def isolated_read_model(settings: Settings) -> AsyncIterator[Settings]:
     """Makes the media root, the topics and the migrated schema ``settings`` name.
 
     Used by the test fixtures, the end-to-end stack and the benchmarks alike. The
-    topics are left behind (each run has its own prefix); the schema is dropped.
+    schema is dropped afterwards and the prefix's topics deleted: a broker keeps files
+    open for every partition, and a suite's worth of abandoned topics exhausts them.
     """
     settings.media_root.mkdir(parents=True, exist_ok=True)
     await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
@@ -34,3 +36,16 @@ async def isolated_read_model(settings: Settings) -> AsyncIterator[Settings]:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
         finally:
             await conn.close()
+        await delete_topics(settings.kafka_bootstrap, settings.topic_prefix)
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    """Deletes ``<prefix>.*`` and ``<prefix>-*`` (ours, and the Faust apps' changelogs)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith((f"{prefix}.", f"{prefix}-"))]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()

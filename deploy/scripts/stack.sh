@@ -80,7 +80,13 @@ start_kafka() {
       || { cat "$dir/logs/format.log" >&2; die "could not format Kafka storage"; }
   fi
   log "starting kafka on 127.0.0.1:$KAFKA_PORT"
-  nohup "${java[@]}" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1 &
+  # A broker keeps files open for every partition (the test suite makes thousands of
+  # topics); without head room it fails its log directory and shuts down.
+  (
+    ulimit -Hn 1048576 2>/dev/null || true
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    exec nohup "${java[@]}" kafka.Kafka "$dir/server.properties" >"$dir/logs/stdout.log" 2>&1
+  ) &
   echo $! >"$dir/pid"
   wait_port kafka "$KAFKA_PORT" 60 || { tail -30 "$dir/logs/stdout.log" >&2; die "kafka did not open its port"; }
 }

@@ -1,198 +1,141 @@
-"""The deciding agent: read, decide, store, send — and ack once Kafka confirms, in order.
+"""The deciding loop: a batch of commands in, their events out, then state, then offsets.
 
-Commands are decided one after another in log order (the state each one sees is
-the state the previous one left), but nothing waits for Kafka per command: each
-decision's messages are handed to the producer at once and the pipeline acks the
-command when they are confirmed (streams/runtime/acking.py), so many decisions
-share each round trip.
+Per batch (whatever the consumer has, up to ``MAX_BATCH`` commands):
 
-The record goes into the table right after the send is handed over, before Kafka
-confirms it. A crash in between redelivers the command (it was never acked), and
-the table then holds its decision: the redelivery re-sends the stored envelopes,
-byte for byte (docs/architecture.md, "Decider"). For that the stored envelopes of
-every unconfirmed decision must still be there, which is why an aggregate never has
-more decisions in flight than the record keeps envelopes for.
+1. decide every command in log order, each against the state the previous one left
+   (records kept parsed in memory, read from the partition's store on a miss);
+2. send every event and outcome, and wait until Kafka has them all (acks=all,
+   idempotent producer: one aggregate's events stay in sequence order);
+3. send each changed record once to the changelog, and wait;
+4. write the records and the changelog offsets to the local stores;
+5. commit the batch's offsets.
+
+One round trip per step, whatever the batch size. A crash anywhere before 5 leaves
+the batch uncommitted, so it is decided again: before 3 from the old state, to the
+same events, ids and sequences (``now`` is each command's ``occurred_at``); after 3
+from the stored decisions, whose envelopes are sent again byte for byte — they were
+confirmed in step 2 before the record that remembers them was written. Consumers
+drop the copies by event id (docs/architecture.md, "Decider").
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from dataclasses import dataclass
+import asyncio
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
-import faust
 import structlog
-from faust.streams import Stream
-from faust.types import EventT, StreamT
+from aiokafka import AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from schemas.catalog import Topics
 from streams import metrics
-from streams.decider.gaps import Positions, read_range
 from streams.decider.handle import Result, handle
 from streams.decider.poison import Poison, read_command
-from streams.decider.record import RECENT_DECISIONS, AggregateRecord, dump_record, load_record
-from streams.runtime.acking import AckPipeline
+from streams.decider.record import AggregateRecord, dump_record
+from streams.decider.state import Stores
+from streams.decider.store import changelog_key
 from streams.runtime.sending import (
     TYPE_HEADER,
     Consumed,
     DeadLetters,
     Outgoing,
     SendRefused,
-    enqueue,
+    check_sizes,
 )
 
 CONSUMER = "decider"
-# Commands in flight at most (decided, not yet confirmed by Kafka).
-WINDOW = 2000
-# Parsed records kept in memory; past this the cache starts again (it only saves parsing).
-CACHE_LIMIT = 200_000
+MAX_BATCH = 2000
 
 log = structlog.get_logger("streams.decider")
 
 
 @dataclass(frozen=True)
-class Decided:
-    """What one consumed message became: messages to send, and a record to store."""
+class Record:
+    """A consumed command as the decider reads it (aiokafka's record, timestamp in s)."""
 
-    outgoing: list[Outgoing]
-    key: str | None = None  # the table key whose record changes (None: nothing stored)
-    record: AggregateRecord | None = None
-    result: Result | None = None
+    topic: str
+    partition: int
+    offset: int
+    timestamp: float
+    key: bytes | None
+    value: bytes | None
+
+    @classmethod
+    def of(cls, record: ConsumerRecord[bytes, bytes]) -> Record:
+        return cls(
+            record.topic,
+            record.partition,
+            record.offset,
+            record.timestamp / 1000,
+            record.key,
+            record.value,
+        )
 
 
-class Records:
-    """The aggregates table, with the records this process wrote or read kept parsed.
+@dataclass
+class Batch:
+    """What a batch of commands became, accumulated in log order."""
 
-    The decider is the table's only writer and every write goes through here, so the
-    parsed copy is the table's value — until a rebalance moves partitions to another
-    worker, which is why the copy is dropped on every rebalance.
-    """
-
-    def __init__(self, table: Any) -> None:
-        self._table = table
-        self._parsed: dict[str, AggregateRecord | None] = {}
-
-    def get(self, key: str) -> AggregateRecord | None:
-        if key in self._parsed:
-            return self._parsed[key]
-        record = load_record(self._table.get(key))
-        self._remember(key, record)
-        return record
-
-    def put(self, key: str, record: AggregateRecord) -> None:
-        self._table[key] = dump_record(record)
-        self._remember(key, record)
-
-    def forget(self) -> None:
-        self._parsed.clear()
-
-    def _remember(self, key: str, record: AggregateRecord | None) -> None:
-        if len(self._parsed) >= CACHE_LIMIT:
-            self._parsed.clear()
-        self._parsed[key] = record
+    outgoing: list[Outgoing] = field(default_factory=list)
+    # Changed records by partition, last value per aggregate.
+    changed: dict[int, dict[str, AggregateRecord]] = field(default_factory=dict)
+    # Next offset to commit per commands partition.
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
+    commands: int = 0
 
 
 class Decider:
-    """The agent's body. ``table`` maps aggregate id -> AggregateRecord JSON."""
+    """Decides batches; ``stores`` holds the state of the partitions this process owns."""
 
-    def __init__(
-        self, app: faust.App, table: Any, topics: Topics, positions: Any, bootstrap: str
-    ) -> None:
-        self.app = app
-        self.records = Records(table)
+    def __init__(self, topics: Topics, stores: Stores, changelog: str) -> None:
         self.topics = topics
-        self.positions = Positions(positions, topics.commands)
-        self.bootstrap = bootstrap
+        self.stores = stores
+        self.changelog = changelog
         self.dead_letters = DeadLetters(topics.dlq, CONSUMER)
 
-    async def run(self, stream: StreamT[bytes]) -> None:
-        manual = cast(Stream[bytes], stream).noack()
-        event: EventT[bytes]
-        async with AckPipeline(manual.ack, WINDOW) as pipeline:
-            async for event in manual.events():
-                message = event.message
-                sends: list[Awaitable[Any]] = []
-                keys: list[str] = []
-                for record in await self._missing_before(message):
-                    await self._submit(record, pipeline, sends, keys)
-                await self._submit(message, pipeline, sends, keys)
-                self.positions.done(message.partition, message.offset)
-                await pipeline.push(event, sends, keys)
-                metrics.IN_FLIGHT.set(pipeline.size)
+    def decide_batch(self, records: Sequence[Record]) -> Batch:
+        batch = Batch()
+        for record in records:
+            self._decide_into(batch, record)
+            tp = TopicPartition(record.topic, record.partition)
+            batch.offsets[tp] = record.offset + 1
+            batch.commands += 1
+        return batch
 
-    def on_rebalance(self) -> None:
-        self.records.forget()
-        self.positions.forget()
-
-    async def _missing_before(self, message: Consumed) -> list[Consumed]:
-        """Commands Faust skipped before this one (streams/decider/gaps.py), read back."""
-        missing = self.positions.missing(message.partition, message.offset)
-        if not missing:
-            return []
-        log.warning(
-            "offset_gap_repaired",
-            partition=message.partition,
-            first=missing.start,
-            count=len(missing),
-        )
-        metrics.GAP_RECORDS.inc(len(missing))
-        return [
-            r async for r in read_range(self.bootstrap, message.topic, message.partition, missing)
-        ]
-
-    async def _submit(
-        self,
-        message: Consumed,
-        pipeline: AckPipeline[EventT[bytes]],
-        sends: list[Awaitable[Any]],
-        keys: list[str],
-    ) -> None:
-        """Decides one command, hands its messages to the producer and stores its record."""
+    def _decide_into(self, batch: Batch, message: Record) -> None:
         bound = log.bind(partition=message.partition, offset=message.offset)
-        decided = self.decide(message, bound)
-        if decided.key is not None and pipeline.in_flight(decided.key) >= RECENT_DECISIONS // 2:
-            # Keep every unconfirmed decision's envelopes in the record (module docstring).
-            await pipeline.drain()
-            decided = self.decide(message, bound)
-        try:
-            sends.extend(await enqueue(self.app, decided.outgoing))
-        except SendRefused as exc:
-            reason = f"its events could not be produced: {exc}"
-            letter = self.dead_letters.letter(message, reason, "refused", bound)
-            try:
-                sends.extend(await enqueue(self.app, [letter]))
-            except SendRefused:
-                bound.error("dead_letter_refused", reason=reason)
-            return
-        if decided.key is not None and decided.record is not None:
-            self.records.put(decided.key, decided.record)
-            keys.append(decided.key)
-        if decided.result is not None:
-            metrics.COMMANDS.labels(decided.result.kind, decided.result.outcome or "none").inc()
-
-    def decide(self, message: Consumed, bound: Any) -> Decided:
-        """What a message becomes. Never raises for anything a message holds."""
         received = datetime.fromtimestamp(message.timestamp, UTC)
+        pending = batch.changed.setdefault(message.partition, {})
         try:
             read = read_command(message.key, message.value, received)
             if isinstance(read, Poison):
-                return Decided(self._poison(message, read, bound, "poison"))
+                batch.outgoing.extend(self._poison(message, read, bound, "poison"))
+                return
             command = read.envelope
             key = str(command.aggregate_id)
-            result = handle(read, self.records.get(key))
+            current = pending[key] if key in pending else self.stores.get(message.partition, key)
+            result = handle(read, current)
         except Exception as exc:  # a bug of ours: keep the command pending and re-drivable
             bound.exception("decider_failed")
-            return Decided(self._poison(message, Poison(f"decider error: {exc!r}"), bound, "error"))
+            poison = Poison(f"decider error: {exc!r}")
+            batch.outgoing.extend(self._poison(message, poison, bound, "error"))
+            return
+        outgoing = _events(self.topics.events, result)
+        try:
+            check_sizes(outgoing)
+        except SendRefused as exc:
+            reason = f"its events could not be produced: {exc}"
+            batch.outgoing.append(self.dead_letters.letter(message, reason, "refused", bound))
+            return
+        batch.outgoing.extend(outgoing)
+        if result.record is not None:
+            pending[key] = result.record
+        metrics.COMMANDS.labels(result.kind, result.outcome or "none").inc()
         if result.kind == "conflict":
-            bound.warning(
-                "idempotency_key_reused_with_another_body", command_id=str(command.command_id)
-            )
-        outgoing = [
-            Outgoing(self.topics.events, result.key, value, [(TYPE_HEADER, kind.encode())])
-            for value, kind in zip(result.values, result.types, strict=True)
-        ]
-        return Decided(outgoing, key, result.record, result)
+            command_id = str(command.command_id)
+            bound.warning("idempotency_key_reused_with_another_body", command_id=command_id)
 
     def _poison(self, message: Consumed, poison: Poison, bound: Any, cause: str) -> list[Outgoing]:
         batch = [self.dead_letters.letter(message, poison.reason, cause, bound)]
@@ -201,3 +144,43 @@ class Decider:
             header = [(TYPE_HEADER, poison.outcome.type.encode())]
             batch.append(Outgoing(self.topics.events, poison.outcome_key, value, header))
         return batch
+
+    async def apply(self, producer: AIOKafkaProducer, batch: Batch) -> None:
+        """Steps 2-4 of the module docstring: events, then changelog, then local stores."""
+        await _send_all(producer, batch.outgoing)
+        serialized = {
+            partition: {key: dump_record(record) for key, record in records.items()}
+            for partition, records in batch.changed.items()
+            if records
+        }
+        changelog = [
+            (partition, key, value)
+            for partition, values in serialized.items()
+            for key, value in values.items()
+        ]
+        sent = await asyncio.gather(
+            *[
+                await producer.send(self.changelog, value, key=changelog_key(key), partition=p)
+                for p, key, value in changelog
+            ]
+        )
+        reached: dict[int, int] = {}
+        for (partition, _, _), metadata in zip(changelog, sent, strict=True):
+            reached[partition] = max(reached.get(partition, -1), metadata.offset)
+        for partition, values in serialized.items():
+            self.stores.write(partition, values, batch.changed[partition], reached.get(partition))
+
+
+def _events(topic: str, result: Result) -> list[Outgoing]:
+    return [
+        Outgoing(topic, result.key, value, [(TYPE_HEADER, kind.encode())])
+        for value, kind in zip(result.values, result.types, strict=True)
+    ]
+
+
+async def _send_all(producer: AIOKafkaProducer, batch: Sequence[Outgoing]) -> None:
+    """Hands everything to the producer in order, then waits for every ack."""
+    acks: list[Awaitable[Any]] = [
+        await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in batch
+    ]
+    await asyncio.gather(*acks)

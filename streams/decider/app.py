@@ -1,46 +1,193 @@
-"""The decider's Faust app: the commands topic, its two tables, the deciding agent."""
+"""The decider's process: its consumer group on the commands topic, its stores, its loop.
+
+Plain aiokafka rather than a Faust agent: the decider is the one hot path every
+command crosses, and Faust's per-message machinery (stream, per-key table writes,
+changelog buffer) cost it more than the deciding itself (docs/decisions.md). The
+media and publishing apps, which spend their time waiting on ffmpeg and platforms,
+stay Faust apps. The consumer group keeps the name the Faust app had,
+``<prefix>-worker``, and the state keeps its changelog topic and format.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
+from pathlib import Path
 from typing import Any
 
-import faust
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
 from schemas.catalog import Topics
-from streams.decider.agent import Decider
-from streams.runtime.app import StreamsSettings, create_streams_app, json_table, raw_topic
+from streams import metrics
+from streams.decider.agent import MAX_BATCH, Decider, Record
+from streams.decider.restore import restore
+from streams.decider.state import Stores
+from streams.runtime.acking import SEND_LOST_EXIT
+from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
 
 ROLE = "decider"
-AGENT = "decider"
-# A decision takes milliseconds; this only bounds a stalled produce.
-BUSY_SECONDS = 300.0
+READY_MESSAGE = "Worker ready"
+LINGER_MS = 2
+# Restoring a partition's store may take minutes on a new disk (docs/performance.md).
+MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
+
+log = structlog.get_logger("streams.decider")
 
 
-def create_app(settings: StreamsSettings, *, web: bool = False) -> faust.App:
-    """The deciding agent on the commands topic, concurrency 1 (faust #606).
+def group_id(settings: StreamsSettings) -> str:
+    return f"{settings.topic_prefix}-worker"
 
-    Its consumer group (and so its tables' changelog topics) is ``<prefix>-worker``,
-    the name it had when it was the worker's only app: renaming it would orphan the
-    aggregates table of an existing deployment.
-    """
-    topics = Topics(settings.topic_prefix)
-    app = create_streams_app(
-        settings, ROLE, busy_seconds=BUSY_SECONDS, web=web, app_id=f"{settings.topic_prefix}-worker"
-    )
-    partitions = settings.topic_partitions
-    aggregates = json_table(
-        app, "aggregates", partitions, "Aggregate id -> folded state, last sequence, decisions."
-    )
-    positions = json_table(
-        app, "positions", partitions, "Commands partition -> next offset the decider expects."
-    )
-    decider = Decider(app, aggregates, topics, positions, settings.kafka_bootstrap)
 
-    def forget_parsed_records(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
-        decider.on_rebalance()
+def changelog_topic(settings: StreamsSettings) -> str:
+    return f"{group_id(settings)}-aggregates-changelog"
 
-    app.on_partitions_revoked.connect(forget_parsed_records)
-    app.on_partitions_assigned.connect(forget_parsed_records)
 
-    app.agent(raw_topic(app, topics.commands), name=AGENT, concurrency=1)(decider.run)
-    return app
+class DeciderProcess:
+    """Owns the clients; ``run`` decides until ``stop`` is called (or a send is lost)."""
+
+    def __init__(self, settings: StreamsSettings) -> None:
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix)
+        self.stores = Stores(Path(settings.worker_data_dir) / ROLE / group_id(settings))
+        self.decider = Decider(self.topics, self.stores, changelog_topic(settings))
+        self.batch_lock = asyncio.Lock()
+        self.stopping = asyncio.Event()
+        self.ready = False
+        bootstrap = settings.kafka_bootstrap
+        session_ms = int(settings.worker_session_timeout_seconds * 1000)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group_id(settings),
+            group_instance_id=instance_id(settings, ROLE),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=MAX_BATCH,
+            session_timeout_ms=session_ms,
+            heartbeat_interval_ms=max(session_ms // 10, 300),
+            rebalance_timeout_ms=max(session_ms, 10_000),
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+        )
+        self.restorer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+        )
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=LINGER_MS,
+            max_batch_size=256 * 1024,
+            max_request_size=MAX_REQUEST_BYTES,
+        )
+
+    async def run(self) -> None:
+        await ensure_changelog(self.settings)
+        await self.producer.start()
+        await self.restorer.start()
+        self.consumer.subscribe([self.topics.commands], listener=Rebalance(self))
+        await self.consumer.start()
+        log.info("decider_started", group=group_id(self.settings))
+        try:
+            while not self.stopping.is_set():
+                fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+                if fetched:
+                    await self._decide(fetched)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        """Stops the clients (started or not) and closes the stores.
+
+        Without a LeaveGroup under static membership: a restart takes the same
+        partitions back; a process that stays down loses them at session expiry.
+        """
+        await self.consumer.stop()
+        await self.restorer.stop()
+        await self.producer.stop()
+        self.stores.close_all()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def _decide(self, fetched: dict[TopicPartition, list[Any]]) -> None:
+        async with self.batch_lock:
+            records = [Record.of(r) for rs in fetched.values() for r in rs]
+            batch = self.decider.decide_batch(records)
+            try:
+                await self.decider.apply(self.producer, batch)
+            except KafkaError as exc:
+                # Every retry aiokafka makes is behind us. Stopping leaves the batch
+                # uncommitted; the restart decides it again (module docstring of
+                # streams/decider/agent.py), in order.
+                log.critical("send_lost_stopping", error=repr(exc))
+                os._exit(SEND_LOST_EXIT)
+            try:
+                await self.consumer.commit(batch.offsets)
+            except CommitFailedError:
+                # The group moved on (a rebalance): the new owner decides these again,
+                # from the state this batch left in the changelog.
+                log.warning("commit_failed_rebalanced", commands=batch.commands)
+            metrics.BATCH_SIZE.observe(batch.commands)
+
+    async def assigned(self, partitions: set[TopicPartition]) -> None:
+        async with self.batch_lock:
+            for tp in sorted(partitions):
+                store = self.stores.open(tp.partition)
+                changelog = TopicPartition(changelog_topic(self.settings), tp.partition)
+                await restore(self.restorer, changelog, store)
+        if not self.ready:
+            self.ready = True
+            # The line operators and the tests wait for, as faust's worker printed it.
+            log.warning(READY_MESSAGE, partitions=sorted(tp.partition for tp in partitions))
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        # Waits for the batch in progress to be committed before the partitions go.
+        async with self.batch_lock:
+            for tp in partitions:
+                self.stores.close(tp.partition)
+
+
+class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, process: DeciderProcess) -> None:
+        self.process = process
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.process.revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.process.assigned(assigned)
+
+
+async def ensure_changelog(settings: StreamsSettings) -> None:
+    """The compacted changelog topic, partitioned like the commands topic."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        topic = NewTopic(
+            changelog_topic(settings),
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+            topic_configs={"cleanup.policy": "compact"},
+        )
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics([topic])
+    finally:
+        await admin.close()
+
+
+def main(settings: StreamsSettings) -> None:
+    """Runs the decider until SIGTERM or SIGINT."""
+
+    async def serve() -> None:
+        process = DeciderProcess(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, process.stop)
+        await process.run()
+
+    asyncio.run(serve())

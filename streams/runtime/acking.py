@@ -2,8 +2,8 @@
 
 Two shapes. ``process_then_ack``: one message at a time, its processing awaited
 (the media agent: a clip is minutes of work). ``AckPipeline``: many messages in
-flight, their sends awaited together and acked in log order as Kafka confirms
-them (the decider: no round trip per command).
+flight, acked in log order as each one's work is confirmed (the publisher: platform
+calls run beside the agent).
 """
 
 from __future__ import annotations

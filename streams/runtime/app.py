@@ -118,7 +118,7 @@ def create_streams_app(
         consumer_auto_offset_reset="earliest",
         # Static membership (KIP-345): a restarted member takes its partitions back at
         # once, instead of waiting out its dead predecessor's session.
-        consumer_group_instance_id=_instance_id(settings, role),
+        consumer_group_instance_id=instance_id(settings, role),
         # Produce when we say so: our sends are awaited by the agents.
         stream_publish_on_commit=False,
         broker_session_timeout=session,
@@ -135,7 +135,7 @@ def create_streams_app(
     )
 
 
-def _instance_id(settings: StreamsSettings, role: str) -> str | None:
+def instance_id(settings: StreamsSettings, role: str) -> str | None:
     """This process's stable name in its group, or None for dynamic membership.
 
     By default the name is derived from the host and the data directory: a restart

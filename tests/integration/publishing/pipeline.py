@@ -29,6 +29,7 @@ from tests.integration.streams.helpers import (
     creating,
     send_commands,
 )
+from tests.isolation import delete_topics
 from vault import keytable
 from vault.keyring import KeyRing, generate_entry
 from wavestack.settings import Settings
@@ -175,6 +176,7 @@ class Pipeline:
             await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         finally:
             await conn.close()
+        await delete_topics(self.settings.kafka_bootstrap, self.settings.topic_prefix)
         return next((c for c in codes if c != 0), 0)
 
 

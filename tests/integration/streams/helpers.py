@@ -19,6 +19,7 @@ from schemas.codec import DecodeError, decode, encode, wrap
 from schemas.envelope import Actor, Envelope
 from schemas.ids import aggregate_id_for, command_id_for
 from tests.conftest import TEST_PARTITIONS
+from tests.isolation import delete_topics
 from tests.processes import Child
 from wavestack.settings import Settings
 from wavestack.topics import ensure_topics
@@ -237,4 +238,5 @@ class Stack:
         await self.events.stop()
         await self.dlq.stop()
         codes = [await worker.stop() for worker in self.workers]
+        await delete_topics(self.settings.kafka_bootstrap, self.settings.topic_prefix)
         return next((c for c in codes if c != 0), 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,3 +79,38 @@ async def test_every_command_has_exactly_one_outcome_after_the_worker_is_killed_
     cancels = [c for c in commands if c.type == CancelItem.TYPE]
     assert {outcomes[c.command_id][0].data["outcome"] for c in cancels} == {"applied"}
     assert "decider_failed" not in stack.decider.output()
+
+
+@pytest.mark.slow
+async def test_a_decider_on_a_new_disk_restores_its_state_from_the_changelog(
+    base_settings: Settings, tmp_path: Path
+) -> None:
+    stack = await Stack.start(base_settings, tmp_path)
+    tenant = f"org-{uuid.uuid4().hex[:8]}"
+    items = [
+        creating(tenant, f"item-{i}", EnqueueItem(platform="x", title=f"Item {i}"))
+        for i in range(30)
+    ]
+    try:
+        await send_commands(stack.settings, items)
+        await stack.events.wait_until(lambda r: len(r.outcomes()) >= len(items), 60)
+        await stack.decider.stop()
+        # A new machine: none of the local stores survive, only the changelog topic.
+        shutil.rmtree(stack.settings.worker_data_dir / "decider")
+        await stack.decider.restart()
+        cancels = [addressing(tenant, item.aggregate_id, CancelItem()) for item in items]
+        retried = items[:5]  # clients retrying requests decided before the move
+        await send_commands(stack.settings, [*cancels, *retried])
+        wanted = {c.command_id for c in cancels}
+        await stack.events.wait_until(lambda r: wanted <= set(r.outcomes()), 60)
+        await asyncio.sleep(1.0)
+    finally:
+        assert await stack.stop() == 0, stack.output()
+    outcomes = stack.events.outcomes()
+    # Every item was found again (a lost state would answer 404) and decided once more.
+    assert {outcomes[c.command_id][0].data["outcome"] for c in cancels} == {"applied"}
+    assert {e.sequence for e in stack.events.of_type("queue.ItemCancelled")} == {2}
+    # Retried enqueues were answered from the restored decisions: one outcome each.
+    for item in retried:
+        assert all(copy == outcomes[item.command_id][0] for copy in outcomes[item.command_id])
+    assert len({e.id for e in stack.events.of_type("queue.ItemEnqueued")}) == len(items)
