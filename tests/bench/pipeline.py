@@ -15,6 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from projections.db import quote_ident
+from tests.bench.cpu import CpuWindow
 from tests.bench.harness import running, wait_http
 from tests.bench.ingest import bench_token, ensure_wrk, wrk
 from tests.processes import Child
@@ -23,6 +24,15 @@ from wavestack.settings import Settings
 LOAD_S = 10
 SAMPLE_S = 0.25
 DRAIN_TIMEOUT_S = 300.0
+
+
+def kafka_pid() -> int:
+    """The local broker's pid (0 when the broker is someone else's)."""
+    pid_file = Path(".stack/kafka/pid")
+    try:
+        return int(pid_file.read_text())
+    except (OSError, ValueError):
+        return 0
 
 
 async def visible(conn: asyncpg.Connection, schema: str) -> int:
@@ -46,8 +56,13 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float]:
             await wait_http(f"{base}/readyz")
             for child in children[1:3]:
                 await child.wait_for_output("Worker ready", timeout=120)
+            pids = {child.log_path.stem: child.proc.pid for child in children if child.proc}
+            pids["kafka"] = kafka_pid()
+            window = CpuWindow({name: pid for name, pid in pids.items() if pid})
             start = time.perf_counter()
+            window.start(time.monotonic())
             result = await wrk(base, token, "pipeline", LOAD_S)
+            cpu = window.stop(time.monotonic())
             load_ended = time.perf_counter()
             accepted = round(result.requests_per_s * (load_ended - start))
             at_end = await visible(conn, settings.db_schema)
@@ -67,7 +82,7 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float]:
         await conn.close()
     sustained = target / (drained - start)
     ingest = target / (load_ended - start)
-    return {
+    figures = {
         "accepted_2xx": float(target),
         "wrk_estimate": float(accepted),
         "api_ingest_per_s": ingest,
@@ -77,3 +92,6 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float]:
         "pipeline_sustained_per_s": sustained,
         "pipeline_vs_ingest": sustained / ingest,
     }
+    # Where the two cores went while wrk ran (100 = one core; PostgreSQL not counted).
+    figures.update({f"cpu_{name}_%": share for name, share in cpu.items()})
+    return figures
