@@ -12,7 +12,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from tests.bench import clipping, harness, ingest, jwt_cost, latency, rebuild, upload
+from tests.bench import (
+    clipping,
+    decider,
+    harness,
+    ingest,
+    jwt_cost,
+    latency,
+    pipeline,
+    rebuild,
+    recovery,
+    upload,
+)
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
@@ -24,6 +35,9 @@ TARGETS = {
     "e2e latency p99 at 1,000 commands/s": "<= 250 ms",
     "e2e latency at 100/s": "p50 <= 150 ms, p99 <= 1000 ms",
     "clipper overhead vs bare ffmpeg": "<= max(10%, 100 ms)",
+    "decider vs raw consume->produce": ">= 0.3",
+    "pipeline sustained": ">= 2,000 commands/s and >= 0.8 x ingest",
+    "decider SIGKILL -> deciding again": "<= 10 s",
     "rebuild ratio vs raw aiokafka + COPY": ">= 0.5",
     "upload ratio vs bare aiohttp": ">= 0.5",
 }
@@ -57,6 +71,23 @@ async def main(only: set[str]) -> int:
                     "with worker + projector, 2 API processes",
                     await ingest.run(settings, workdir),
                 )
+        if not only or "decider" in only:
+            async with fresh() as settings:
+                show(
+                    f"Decider alone on a backlog of {decider.COMMANDS:,} commands",
+                    await decider.run(settings, workdir),
+                )
+        if not only or "pipeline" in only:
+            async with fresh() as settings:
+                show(
+                    f"Pipeline, wrk for {pipeline.LOAD_S} s: accepted -> visible in the read model",
+                    await pipeline.run(settings, workdir),
+                )
+        if not only or "recovery" in only:
+            show(
+                "Decider recovery: SIGKILL, restart at once (static membership), by aggregates",
+                await recovery.run(fresh, workdir),
+            )
         if not only or "latency" in only:
             async with fresh() as settings:
                 show(
