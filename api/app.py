@@ -10,6 +10,7 @@ from aiohttp import web
 from api.appkeys import (
     DATABASE,
     FINGERPRINTS,
+    KEY_TABLE,
     KEYS,
     LIMITER,
     MEDIA,
@@ -30,6 +31,7 @@ from api.commands.body import MAX_BODY_BYTES
 from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
+from api.connections.keys import KeyTable
 from api.metrics import Metrics
 from api.middleware import metrics_middleware, problem_middleware
 from api.openapi import document_bytes
@@ -66,6 +68,7 @@ def create_app(settings: ApiSettings, *, limiter: Limiter | None = None) -> web.
     app[LIMITER] = limiter or RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app[RECENT] = RecentCommands()
     app[FINGERPRINTS] = FingerprintLookup(app[DATABASE])
+    app[KEY_TABLE] = KeyTable(settings, app[DATABASE])
     app[METRICS] = Metrics()
     app[OPENAPI] = document_bytes(ROUTES)
     add_routes(app, ROUTES)

@@ -14,6 +14,7 @@ from api.backends.postgres import Database
 from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
+from api.connections.keys import KeyTable
 from api.metrics import Metrics
 from api.ratelimit import Limiter
 from clipper.paths import MediaRoot
@@ -35,5 +36,6 @@ FINGERPRINTS = web.AppKey("fingerprints", FingerprintLookup)
 METRICS = web.AppKey("metrics", Metrics)
 OPENAPI = web.AppKey("openapi", OpenApiDocument)
 MEDIA = web.AppKey("media", MediaRoot)
+KEY_TABLE = web.AppKey("key_table", KeyTable)
 
 PRINCIPAL = web.RequestKey("principal", Principal)

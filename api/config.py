@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from schemas.catalog import Topics
 
 
@@ -56,3 +58,7 @@ class ApiSettings(AuthSettings, Protocol):
     def upload_expiry_seconds(self) -> float: ...
     @property
     def media_quota_bytes(self) -> int | None: ...
+    @property
+    def secret_key(self) -> SecretStr | None: ...
+    @property
+    def egress_allow_private(self) -> bool: ...

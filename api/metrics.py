@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from schemas.commands import Platform
 
 
 class Metrics:
@@ -36,6 +38,16 @@ class Metrics:
             registry=self.registry,
         )
 
+        # Counted by a query when /metrics is scraped (cheap: the partial index on
+        # due items); every API process reports the same number of the whole database.
+        self.overdue = Gauge(
+            "wavestack_queue_overdue_items",
+            "Queue items due more than 60 s ago and not fired (scheduled or retrying), "
+            "by platform, all organizations.",
+            ["platform"],
+            registry=self.registry,
+        )
+
         # Labelled children by (route, method, status): labels() takes a lock and builds
         # keys on every call, which shows in the profile of a busy API.
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
@@ -51,6 +63,11 @@ class Metrics:
             )
         children[0].inc()
         children[1].observe(seconds)
+
+    def set_overdue(self, counts: dict[str, int]) -> None:
+        # Every platform is set, so one with none overdue any more reads 0, not its last count.
+        for platform in {*get_args(Platform), *counts}:
+            self.overdue.labels(platform).set(counts.get(platform, 0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

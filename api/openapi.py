@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from api.routes import Route
 
 REF = "#/components/schemas/{model}"
-SERVER_FILLED = frozenset({"resolved_source"})
+SERVER_FILLED = frozenset({"resolved_source", "connection_platform", "schedule_local"})
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details",
@@ -102,7 +102,9 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
             }
         else:
             ok["content"] = {route.media: {}}
-        op["responses"]["200"] = ok
+        # A route whose answers name its own success (202, 204) has no generic 200.
+        if not {"202", "204"} & {status for status, _ in route.answers}:
+            op["responses"]["200"] = ok
     for status, what in route.answers:
         if status.startswith("4"):
             op["responses"][status] = _problem(what)

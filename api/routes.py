@@ -15,8 +15,11 @@ from pydantic import BaseModel
 from api import openapi, ops
 from api.auth.guard import GuardedHandler, Handler, requires
 from api.commands import handlers as commands
-from api.commands import media
-from api.reads import assets, audit, clips, content, posts, projects, queue
+from api.commands import media, retry
+from api.connections import handlers as connections
+from api.connections import reads as connection_reads
+from api.connections.bodies import ConnectionBody
+from api.reads import assets, audit, clips, content, posts, projects, publishing, queue
 from api.reads import handlers as reads
 from api.reads.commands import CommandStatus
 from api.reads.paging import Page
@@ -24,6 +27,7 @@ from api.uploads import handlers as uploads
 from api.uploads.protocol import tus_endpoint
 from api.uploads.usage import Usage, get_usage
 from schemas import commands as c
+from schemas import publishing as p
 
 READ = "read"
 
@@ -73,6 +77,7 @@ def _command(
 
 
 INVALID_TRANSITION = ("409", "Invalid transition")
+NO_SECRET_KEY = ("503", "A dependency is unreachable, or WAVESTACK_SECRET_KEY is not configured")
 OFFSET_STREAM = "application/offset+octet-stream"
 UPLOAD_CREATION = (
     ("201", "Created: Location names the upload"),
@@ -121,6 +126,50 @@ ROUTES: list[Route] = [
         (INVALID_TRANSITION,),
     ),
     _command(
+        "/v1/queue/{id}/retry",
+        retry.retry_item,
+        "queue:write",
+        p.RetryItem,
+        "Publish a failed or unconfirmed item again (a new attempt series)",
+        "optional",
+        (INVALID_TRANSITION,),
+        body_optional=True,
+    ),
+    _command(
+        "/v1/connections",
+        connections.create_connection,
+        "connections:write",
+        ConnectionBody,
+        "Connect a publishing account (credentials are write-only)",
+        answers=(NO_SECRET_KEY,),
+    ),
+    Route(
+        "GET",
+        "/v1/connections",
+        reads.list_connections,
+        "List the organization's connections (never their credentials)",
+        READ,
+        query=connection_reads.ConnectionQuery,
+        response=Page[connection_reads.Connection],
+    ),
+    Route(
+        "GET",
+        "/v1/connections/{id}",
+        reads.get_connection,
+        "One connection (never its credentials)",
+        READ,
+        response=connection_reads.Connection,
+    ),
+    Route(
+        "DELETE",
+        "/v1/connections/{id}",
+        connections.delete_connection,
+        "Delete a connection; its credentials are destroyed for good",
+        "connections:write",
+        idempotency="optional",
+        answers=(("202", "Accepted: DeleteConnection is on the log"),),
+    ),
+    _command(
         "/v1/clips",
         media.request_clip,
         "clips:write",
@@ -166,9 +215,9 @@ ROUTES: list[Route] = [
         "GET",
         "/v1/queue/{id}",
         reads.get_queue_item,
-        "One queue item",
+        "One queue item, with its attempts and its post",
         READ,
-        response=queue.QueueItem,
+        response=publishing.QueueItemDetail,
     ),
     Route(
         "GET",

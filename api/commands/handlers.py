@@ -10,6 +10,7 @@ from api.appkeys import DATABASE
 from api.auth.principal import Principal
 from api.commands.body import command_data, read_command
 from api.commands.envelope import idempotency_key, prepare
+from api.commands.publishing import publishing_fields
 from api.commands.service import accepted, creation_pending, submit, throttle
 from api.problems import Problem, not_found
 from api.reads.queue import status_of
@@ -18,8 +19,8 @@ from schemas.base import Command
 from schemas.commands import CancelItem, CreateProject, EnqueueItem, RescheduleItem
 
 # Transitions the read model already rules out (DESIGN §8: cancel only before publishing).
-NOT_CANCELLABLE = frozenset({"publishing", "published", "failed"})
-NOT_RESCHEDULABLE = frozenset({"publishing", "published", "failed", "cancelled"})
+NOT_CANCELLABLE = frozenset({"publishing", "published", "failed", "unconfirmed"})
+NOT_RESCHEDULABLE = frozenset({"publishing", "published", "failed", "cancelled", "unconfirmed"})
 # A cancel may come without a body (its reason is optional); the route table reads it too.
 CANCEL_BODY_OPTIONAL = True
 
@@ -36,7 +37,14 @@ async def _create(
 
 
 async def enqueue_item(request: web.Request, who: Principal) -> web.StreamResponse:
-    return await _create(request, who, EnqueueItem, "queue")
+    throttle(request, who)
+    key = idempotency_key(request, required=True)
+    command = await read_command(request, EnqueueItem)
+    # The connection's platform (key table) and the schedule's text: in the fingerprint.
+    data = command_data(command) | await publishing_fields(request, who, command)
+    cmd = prepare(request, who, command, data, key=key)
+    await submit(request.app, cmd, creates=True)
+    return accepted("queue", cmd.aggregate_id, cmd.command_id)
 
 
 async def create_project(request: web.Request, who: Principal) -> web.StreamResponse:

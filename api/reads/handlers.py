@@ -12,8 +12,9 @@ from api.appkeys import DATABASE, RECENT
 from api.auth.guard import GuardedHandler
 from api.auth.principal import Principal
 from api.backends.postgres import Database
+from api.connections import reads as connections
 from api.problems import not_found
-from api.reads import assets, audit, clips, commands, posts, projects, queue
+from api.reads import assets, audit, clips, commands, posts, projects, publishing, queue
 from api.reads.commands import CommandStatus
 from api.reads.paging import Q, parse_query
 from api.responses import json_model, path_id
@@ -69,7 +70,7 @@ def getter(
 
 
 list_queue = lister(queue.QueueQuery, queue.list_items)
-get_queue_item = getter("queue item", queue.get_item)
+get_queue_item = getter("queue item", publishing.get_item_detail)
 list_posts = lister(posts.PostQuery, posts.list_posts)
 get_post = getter("post", posts.get_post)
 list_clips = lister(clips.ClipQuery, clips.list_clips)
@@ -79,3 +80,5 @@ get_asset = getter("asset", assets.get_asset)
 list_projects = lister(projects.ProjectQuery, projects.list_projects)
 get_project = getter("project", projects.get_project)
 list_audit = lister(audit.AuditQuery, audit.list_events)
+list_connections = lister(connections.ConnectionQuery, connections.list_connections)
+get_connection = getter("connection", connections.get_connection)

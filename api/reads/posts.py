@@ -12,12 +12,14 @@ from api.backends.postgres import Database
 from api.reads.paging import ListQuery, Page, Where, fetch_page, uuid_key
 from schemas.commands import Platform
 
-COLUMNS = "id, queue_item_id, platform, platform_post_id, url, published_at, version"
+COLUMNS = "id, queue_item_id, attempt, platform, platform_post_id, url, published_at, version"
 
 
 class Post(BaseModel):
     id: uuid.UUID
     queue_item_id: uuid.UUID
+    # The attempt that published it.
+    attempt: int
     platform: str
     platform_post_id: str
     url: str | None

@@ -1,0 +1,66 @@
+"""The publishing fields of POST /v1/queue: its connection and the schedule's own text.
+
+``connection_platform`` and ``schedule_local`` are filled in here, never taken from
+the client: the first from the key table (a connection of the caller's organization),
+the second from the body's own ``schedule_at`` text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from api.appkeys import KEY_TABLE
+from api.auth.principal import Principal
+from api.problems import Problem, field_error, not_found, validation_problem
+from schemas.commands import EnqueueItem
+from schemas.times import offset_contradiction
+
+SERVER_FILLED = ("connection_platform", "schedule_local")
+SCHEDULE_LOCAL_MAX = 64
+
+
+def _refuse(field: str, msg: str, status: int = 422) -> Problem:
+    if status == 404:
+        problem = not_found("connection")
+        problem.errors = [field_error(["body", field], msg)]
+        return problem
+    return validation_problem([field_error(["body", field], msg)])
+
+
+async def _raw_schedule_at(request: web.Request) -> str | None:
+    # The body was read (and validated) already: aiohttp keeps the bytes.
+    raw = json.loads(await request.read()).get("schedule_at")
+    return raw if isinstance(raw, str) else None
+
+
+async def publishing_fields(
+    request: web.Request, who: Principal, command: EnqueueItem
+) -> dict[str, Any]:
+    """What the API adds to the client's EnqueueItem data; 404/422 problems otherwise."""
+    for name in SERVER_FILLED:
+        if name in command.model_fields_set:
+            raise _refuse(name, "is filled in by the server; do not send it")
+    extra: dict[str, Any] = {}
+    if command.schedule_at is not None:
+        # Only against a zone the client named: the default (UTC) is no claim about the
+        # offset, and clients that never sent a zone keep working.
+        if "timezone" in command.model_fields_set:
+            reason = offset_contradiction(command.schedule_at, command.timezone)
+            if reason is not None:
+                raise _refuse("schedule_at", reason)
+        local = await _raw_schedule_at(request)
+        if local is not None and len(local) <= SCHEDULE_LOCAL_MAX:
+            extra["schedule_local"] = local
+    if command.connection_id is not None:
+        stored = await request.app[KEY_TABLE].load(str(command.connection_id))
+        if stored is None or stored.org_id != who.org_id:
+            raise _refuse("connection_id", "no such connection in this organization", 404)
+        if stored.platform != command.platform:
+            raise _refuse(
+                "connection_id", f"the connection is for {stored.platform}, not {command.platform}"
+            )
+        extra["connection_platform"] = stored.platform
+    return extra
