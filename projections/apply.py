@@ -14,7 +14,13 @@ from typing import Literal
 import asyncpg
 
 from projections import merge
-from projections.handlers import COMMAND_HANDLER, EVENT_HANDLERS, ORGANIZATION_HANDLER, Handler
+from projections.handlers import (
+    ALSO_FOLDED_INTO,
+    COMMAND_HANDLER,
+    EVENT_HANDLERS,
+    ORGANIZATION_HANDLER,
+    Handler,
+)
 from schemas.base import Message
 from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
 from schemas.codec import Decoded, DecodeError, read
@@ -61,7 +67,9 @@ def handlers_for(kind: TopicKind, decoded: Decoded[Message]) -> list[Handler]:
     if kind == "commands":
         return [COMMAND_HANDLER]
     handler = EVENT_HANDLERS.get(decoded.envelope.type)
-    return [ORGANIZATION_HANDLER] if handler is None else [ORGANIZATION_HANDLER, handler]
+    if handler is None:
+        return [ORGANIZATION_HANDLER]
+    return [ORGANIZATION_HANDLER, handler, *ALSO_FOLDED_INTO.get(decoded.envelope.type, ())]
 
 
 def verdict(kind: TopicKind, decoded: Decoded[Message]) -> Literal["applied", "audited"]:

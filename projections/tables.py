@@ -49,7 +49,41 @@ QUEUE_ITEMS = Table(
     (
         "id", "org_id", "project_id", "asset_id", "platform", "title", "description", "status",
         "schedule_at", "timezone", "target", "attempts", "last_error", "next_attempt_at",
-        "post_id", "created_at", "updated_at", "version",
+        "post_id", "created_at", "updated_at", "version", "connection_id", "schedule_local",
+        "reason", "error_class", "connection_broken", "due_at",
+    ),
+)  # fmt: skip
+
+PUBLISH_ATTEMPTS = Table(
+    "publish_attempts",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "item_id", "attempt", "attempt_id", "adapter", "fingerprint", "outcome",
+        "started_at", "finished_at", "error_class", "platform_status", "summary",
+        "next_attempt_at", "reconcile_attempt_id", "reconciled_attempt_id", "reconcile_finding",
+        "reconcile_detail", "platform_post_id", "created_at", "updated_at", "version",
+    ),
+)  # fmt: skip
+
+# The `posts` view adds the item's platform to these (migration 004).
+POST_ROWS = Table(
+    "post_rows",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "queue_item_id", "attempt", "platform_post_id", "url", "published_at",
+        "version",
+    ),
+)  # fmt: skip
+
+CONNECTIONS = Table(
+    "connections",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "platform", "name", "status", "created_at", "deleted_at", "updated_at",
+        "version",
     ),
 )  # fmt: skip
 
@@ -86,7 +120,10 @@ COMMANDS = Table(
     ),
 )  # fmt: skip
 
-FOLDED: tuple[Table, ...] = (ORGANIZATIONS, PROJECTS, QUEUE_ITEMS, ASSETS, CLIPS, COMMANDS)
+FOLDED: tuple[Table, ...] = (
+    ORGANIZATIONS, PROJECTS, QUEUE_ITEMS, ASSETS, CLIPS, COMMANDS, PUBLISH_ATTEMPTS, POST_ROWS,
+    CONNECTIONS,
+)  # fmt: skip
 
 # The audit index is append-only (first copy of an event id wins), never folded;
 # `position` is left to its sequence: the order rows arrive in this schema.

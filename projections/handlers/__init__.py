@@ -15,13 +15,27 @@ import uuid
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from projections.handlers import assets, audit, clips, commands, projects, queue
+from projections.handlers import (
+    assets,
+    attempts,
+    audit,
+    clips,
+    commands,
+    connections,
+    posts,
+    projects,
+    publish,
+    queue,
+)
 from projections.tables import (
     ASSETS,
     CLIPS,
     COMMANDS,
+    CONNECTIONS,
     ORGANIZATIONS,
+    POST_ROWS,
     PROJECTS,
+    PUBLISH_ATTEMPTS,
     QUEUE_ITEMS,
     Row,
     Table,
@@ -44,6 +58,18 @@ from schemas.events import (
     ItemEnqueued,
     ItemRescheduled,
     ProjectCreated,
+)
+from schemas.publishing import (
+    ConnectionCreated,
+    ConnectionDeleted,
+    ItemFailed,
+    ItemPublished,
+    ItemRetried,
+    ItemUnconfirmed,
+    PublishAttemptFailed,
+    PublishCheckpointed,
+    PublishReconciled,
+    PublishStarted,
 )
 
 Fold = Callable[[Row | None, Decoded[Message]], Row | None]
@@ -92,12 +118,38 @@ EVENT_HANDLERS: dict[str, Handler] = {
     ClipProgressed.TYPE: _on(CLIPS, clips.progressed),
     ClipCompleted.TYPE: _on(CLIPS, clips.completed),
     ClipFailed.TYPE: _on(CLIPS, clips.failed),
+    PublishStarted.TYPE: _on(QUEUE_ITEMS, publish.publish_started),
+    PublishAttemptFailed.TYPE: _on(QUEUE_ITEMS, publish.attempt_failed),
+    ItemPublished.TYPE: _on(QUEUE_ITEMS, publish.item_published),
+    ItemFailed.TYPE: _on(QUEUE_ITEMS, publish.item_failed),
+    ItemUnconfirmed.TYPE: _on(QUEUE_ITEMS, publish.item_unconfirmed),
+    ItemRetried.TYPE: _on(QUEUE_ITEMS, publish.item_retried),
+    # Nothing on the item row changes (the decider only clears its attempt id to
+    # reconcile): the finding is the attempt's.
+    PublishReconciled.TYPE: Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.reconciled),
+    ConnectionCreated.TYPE: _on(CONNECTIONS, connections.created),
+    ConnectionDeleted.TYPE: _on(CONNECTIONS, connections.deleted),
+}
+
+# The further rows an event folds into, after its entry in EVENT_HANDLERS: an
+# attempt's events are also that attempt's row, a publication is also a post. Each
+# handler still touches one row of one table, independent of the others.
+ALSO_FOLDED_INTO: dict[str, tuple[Handler, ...]] = {
+    PublishStarted.TYPE: (Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.started),),
+    PublishAttemptFailed.TYPE: (Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.failed),),
+    ItemUnconfirmed.TYPE: (Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.unconfirmed),),
+    ItemPublished.TYPE: (
+        Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.published),
+        Handler(POST_ROWS, posts.post_key, posts.item_published),
+    ),
 }
 
 # Event types that deliberately live in the audit index only. A conflict refusal
 # answers a request whose body lost to the first one under the same command id; the
 # command's row keeps the first body's outcome, and no read endpoint asks for it.
-AUDIT_ONLY: frozenset[str] = frozenset({CommandConflictRejected.TYPE})
+# A checkpoint (a resumable upload's session) is the publisher's business: it folds
+# it from the log itself, and no read endpoint shows it.
+AUDIT_ONLY: frozenset[str] = frozenset({CommandConflictRejected.TYPE, PublishCheckpointed.TYPE})
 
 # Every command type gets the same treatment: a 'pending' row until its outcome.
 COMMAND_HANDLER = Handler(COMMANDS, _command, commands.command_requested)

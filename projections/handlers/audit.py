@@ -8,6 +8,25 @@ from projections.tables import ORGANIZATIONS, Row, new_row
 from schemas.base import Message
 from schemas.codec import Decoded
 from schemas.envelope import Actor, Envelope
+from schemas.publishing import ConnectionCreated, PublishCheckpointed
+
+# Fields the audit index never holds. Sealed credentials are ciphertext, but copying
+# them would put them where crypto-shredding cannot reach (the key table row is the
+# one place besides the log); a checkpoint's upload session URI lets anyone holding
+# it upload into that session. The log keeps both; GET /v1/audit shows the marker.
+REDACTED = "[redacted]"
+REDACTED_FIELDS: dict[str, tuple[str, ...]] = {
+    ConnectionCreated.TYPE: ("sealed_credentials",),
+    PublishCheckpointed.TYPE: ("session",),
+}
+
+
+def audit_data(env: Envelope) -> dict[str, Any]:
+    """The event's data as the audit index keeps it (REDACTED_FIELDS replaced)."""
+    hidden = REDACTED_FIELDS.get(env.type)
+    if hidden is None:
+        return env.data
+    return {k: REDACTED if k in hidden else v for k, v in env.data.items()}
 
 
 def event_row(env: Envelope) -> tuple[Any, ...]:
@@ -25,7 +44,7 @@ def event_row(env: Envelope) -> tuple[Any, ...]:
         env.correlation_id,
         env.causation_id,
         _actor_json(env.actor),
-        env.data,
+        audit_data(env),
     )
 
 

@@ -55,11 +55,13 @@ async def test_a_rebuild_with_asset_and_clip_events_in_the_log_has_the_live_chec
 async def test_after_an_upgrade_a_replay_from_the_beginning_fills_in_assets_and_clips(
     settings: Settings, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The build before asset and clip handlers: no migration 003, no handlers for them.
+    # A build without asset and clip handlers: no migration 003, no handlers for them.
+    # The later migrations stay: the other handlers of this build write their columns.
     files = migrate.migration_files()
+    without_media = [f for f in files if not f[0].startswith("003_")]
     await db.execute(f'DROP SCHEMA "{settings.db_schema}" CASCADE')
     with monkeypatch.context() as old_build:
-        old_build.setattr(migrate, "migration_files", lambda: files[:2])
+        old_build.setattr(migrate, "migration_files", lambda: without_media)
         for event_type in [t for t in EVENT_HANDLERS if t.startswith(MEDIA_PREFIXES)]:
             old_build.delitem(EVENT_HANDLERS, event_type)
         await produce_workload(settings, items=10)
