@@ -148,10 +148,19 @@ async def test_projects_assets_clips_and_posts_are_listed_and_shown_per_org(
         asset,
         NOW,
     )
+    # `posts` is a view: a post row plus its item's platform.
+    item = uuid.uuid4()
     await db.execute(
-        "INSERT INTO posts VALUES ($1, 'org-a', $2, 'youtube', 'yt-123', 'https://y/1', $3, 1)",
+        "INSERT INTO queue_items (id, org_id, platform, title, status, schedule_at, timezone,"
+        " created_at, updated_at, version) VALUES"
+        " ($1, 'org-a', 'youtube', 'a video', 'published', $2, 'UTC', $2, $2, 3)",
+        item,
+        NOW,
+    )
+    await db.execute(
+        "INSERT INTO post_rows VALUES ($1, 'org-a', $2, 1, 'yt-123', 'https://y/1', $3, 1)",
         post,
-        uuid.uuid4(),
+        item,
         NOW,
     )
     for path, row_id, field, value in (
