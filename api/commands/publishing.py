@@ -32,7 +32,10 @@ def _refuse(field: str, msg: str, status: int = 422) -> Problem:
 
 async def _raw_schedule_at(request: web.Request) -> str | None:
     # The body was read (and validated) already: aiohttp keeps the bytes.
-    raw = json.loads(await request.read()).get("schedule_at")
+    try:
+        raw = json.loads(await request.read()).get("schedule_at")
+    except (ValueError, AttributeError):  # a text pydantic's parser took and json's did not
+        return None
     return raw if isinstance(raw, str) else None
 
 
@@ -48,7 +51,10 @@ async def publishing_fields(
         # Only against a zone the client named: the default (UTC) is no claim about the
         # offset, and clients that never sent a zone keep working.
         if "timezone" in command.model_fields_set:
-            reason = offset_contradiction(command.schedule_at, command.timezone)
+            try:
+                reason = offset_contradiction(command.schedule_at, command.timezone)
+            except OverflowError:  # 0001-01-01 in a zone west of UTC has no local time
+                reason = "the date is out of range in that time zone"
             if reason is not None:
                 raise _refuse("schedule_at", reason)
         local = await _raw_schedule_at(request)

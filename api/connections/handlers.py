@@ -20,10 +20,10 @@ from api.commands.service import accepted, creation_pending, key_reused, submit,
 from api.connections.bodies import ConnectionBody, check_credentials
 from api.connections.keys import KeyTable, not_configured
 from api.connections.reads import get_connection
-from api.problems import not_found, validation_problem
+from api.problems import field_error, not_found, validation_problem
 from api.responses import path_id
 from schemas.ids import aggregate_id_for, command_id_for
-from schemas.publishing import CreateConnection, DeleteConnection
+from schemas.publishing import SEALED_MAX_CHARS, CreateConnection, DeleteConnection
 from vault import keytable
 from vault.keyring import KeyRing, VaultError
 
@@ -38,6 +38,10 @@ async def _key_row(
 ) -> keytable.StoredConnection:
     """The stored row of this connection: a new one, or the one a first attempt stored."""
     wrapped, sealed = keytable.seal_new(ring, who.org_id, connection_id, credentials)
+    if len(sealed) > SEALED_MAX_CHARS:  # long non-ASCII values grow when escaped
+        raise validation_problem(
+            [field_error(["body", "credentials"], "the credentials are too long together")]
+        )
     row = keytable.StoredConnection(
         connection_id, who.org_id, platform, wrapped, sealed_credentials=sealed
     )

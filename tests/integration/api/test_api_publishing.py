@@ -310,3 +310,39 @@ async def test_an_offset_without_a_named_time_zone_is_accepted_and_kept_as_local
     [envelope] = await read_commands()
     assert envelope.data["schedule_local"] == "2031-07-01T09:00:00+05:30"
     assert "timezone" not in envelope.data
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        (
+            "POST",
+            "/v1/queue",
+            {"platform": "x", "title": "t", "schedule_at": "0001-01-01T00:30:00+00:30",
+             "timezone": "America/New_York"},
+        ),
+        ("POST", "/v1/queue", {"platform": "x", "title": "t", "connection_id": "not-a-uuid"}),
+        ("POST", "/v1/queue/not-a-uuid/retry", {}),
+        ("POST", "/v1/queue/7d0c3f7e-0000-4000-8000-000000000000/retry", {"schedule_at": "x"}),
+        ("POST", "/v1/connections", {"platform": "youtube", "name": "y", "credentials": {
+            f: "\U0001f600" * 2000
+            for f in ("access_token", "refresh_token", "client_id", "client_secret")}}),
+        ("POST", "/v1/connections", {"platform": "webhook", "name": "w", "credentials": {
+            "url": "https://[::1", "secret": "whsec_"}}),
+        ("POST", "/v1/connections", {"platform": "x", "name": "\x00", "credentials": {}}),
+        ("DELETE", "/v1/connections/not-a-uuid", None),
+        ("GET", "/v1/queue?overdue=maybe", None),
+        ("GET", "/v1/queue?schedule_to=yesterday", None),
+        ("GET", "/v1/connections?status=gone", None),
+    ],
+)  # fmt: skip
+async def test_odd_publishing_requests_are_answered_4xx_never_500(
+    app: TestClient[Any, Any],
+    bearer: Headers,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> None:
+    resp = await app.request(method, path, json=body, headers=h(bearer, "odd"))
+    assert 400 <= resp.status < 500, await resp.text()
+    assert "\U0001f600" * 10 not in await resp.text()
