@@ -14,20 +14,25 @@ from aiohttp import web
 
 from api.appkeys import KEY_TABLE
 from api.auth.principal import Principal
-from api.problems import Problem, field_error, not_found, validation_problem
+from api.problems import Loc, Problem, field_error, validation_problem
 from schemas.commands import EnqueueItem
 from schemas.times import offset_contradiction
 
 SERVER_FILLED = ("connection_platform", "schedule_local")
 SCHEDULE_LOCAL_MAX = 64
+CONNECTION: Loc = ["body", "connection_id"]
 
 
-def _refuse(field: str, msg: str, status: int = 422) -> Problem:
-    if status == 404:
-        problem = not_found("connection")
-        problem.errors = [field_error(["body", field], msg)]
-        return problem
+def _refuse(field: str, msg: str) -> Problem:
     return validation_problem([field_error(["body", field], msg)])
+
+
+def _no_connection() -> Problem:
+    # 404 like any unknown or other organization's resource, naming the field.
+    msg = "no such connection in this organization"
+    return Problem(
+        404, msg, kind="not-found", title="Not found", errors=[field_error(CONNECTION, msg)]
+    )
 
 
 async def _raw_schedule_at(request: web.Request) -> str | None:
@@ -63,7 +68,7 @@ async def publishing_fields(
     if command.connection_id is not None:
         stored = await request.app[KEY_TABLE].load(str(command.connection_id))
         if stored is None or stored.org_id != who.org_id:
-            raise _refuse("connection_id", "no such connection in this organization", 404)
+            raise _no_connection()
         if stored.platform != command.platform:
             raise _refuse(
                 "connection_id", f"the connection is for {stored.platform}, not {command.platform}"
