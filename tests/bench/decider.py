@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from schemas.codec import encode, wrap
 from schemas.commands import EnqueueItem
@@ -118,7 +119,14 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float]:
     await ensure_topics(bootstrap, topics, settings.topic_partitions)
     backlog = commands(f"bench-{uuid.uuid4().hex[:6]}", COMMANDS)
     await fill(bootstrap, topics.commands, backlog)
-    raw_rate = await raw_loop(bootstrap, topics.commands, f"{topics.prefix}.mirror", COMMANDS)
+    mirror = f"{topics.prefix}.mirror"
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:  # made up front: an auto-created topic costs the raw loop a metadata error
+        await admin.create_topics([NewTopic(mirror, settings.topic_partitions, 1)])
+    finally:
+        await admin.close()
+    raw_rate = await raw_loop(bootstrap, topics.commands, mirror, COMMANDS)
 
     decider = Child("worker", settings, workdir, args=("--role", "decider"), name="decider")
     started = time.perf_counter()
