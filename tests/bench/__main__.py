@@ -20,6 +20,7 @@ from tests.bench import (
     jwt_cost,
     latency,
     pipeline,
+    publishing,
     rebuild,
     recovery,
     upload,
@@ -40,6 +41,8 @@ TARGETS = {
     "decider SIGKILL -> deciding again": "<= 10 s",
     "rebuild ratio vs raw aiokafka + COPY": ">= 0.5",
     "upload ratio vs bare aiohttp": ">= 0.5",
+    "publish throughput vs bare aiohttp to the webhook fake": ">= 0.3",
+    "scheduler lateness, 1,000 items due at one second": "p99 <= 2 s",
 }
 
 
@@ -113,6 +116,12 @@ async def main(only: set[str]) -> int:
                     f"Upload, {upload.TOTAL_MIB} MiB in 8 MiB tus PATCHes vs bare aiohttp",
                     await upload.run(settings, workdir),
                 )
+        if not only or "publishing" in only:
+            show(
+                f"Publishing, {publishing.ITEMS:,} items due at one second -> webhook fake,"
+                " vs bare aiohttp posting the same signed payloads",
+                await publishing.run(base, workdir),
+            )
     print("\nTargets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
     return 0
 
