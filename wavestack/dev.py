@@ -11,14 +11,18 @@ WAVESTACK_EGRESS_ALLOW_PRIVATE says otherwise: local receivers are the point of 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import os
 import signal
 import sys
 import time
+import uuid
 
 import aiohttp
 
 from wavestack.ops import create_topics, migrate_read_model
+from wavestack.receiver import VERIFIED
 from wavestack.secrets import create_key_table, dev_secret_key
 from wavestack.settings import Settings
 
@@ -38,7 +42,19 @@ COLOURS = {
     "projector": "\033[33m",
 }
 DEMO_ORG = "demo"
-DEMO_SCOPES = "queue:write clips:write projects:write assets:write read audit:read"
+DEMO_SCOPES = (
+    "queue:write clips:write projects:write assets:write connections:write read audit:read"
+)
+# Prints the `id` of the JSON answer on stdin (the banner's commands chain on it), or
+# the whole answer on stderr when it has none (a problem+json the user should see).
+ID_OF_ANSWER = (
+    "python -c 'import json, sys; a = json.load(sys.stdin); "
+    'print(a.get("id") or sys.exit(json.dumps(a)))\''
+)
+TEN_SECONDS_AHEAD = (
+    "python -c 'import datetime as d; "
+    "print((d.datetime.now(d.UTC) + d.timedelta(seconds=10)).isoformat())'"
+)
 
 
 async def _pump(name: str, stream: asyncio.StreamReader) -> None:
@@ -109,21 +125,59 @@ async def _create_demo(settings: Settings, token: str, within: float = 60.0) -> 
 
 
 def _banner(settings: Settings, token: str, project_id: str) -> str:
+    """What to do first: run a local receiver, connect it, queue a post 10 s ahead.
+
+    The secret and the idempotency keys are new each run, so the commands work again
+    after a restart (the same key with other credentials would be refused).
+    """
     base = f"http://{settings.api_host}:{settings.api_port}"
+    port = receiver_port(settings)
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+    run = uuid.uuid4().hex[:6]
+    auth = '-H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json"'
+    credentials = {"url": f"http://127.0.0.1:{port}/hook", "secret": secret}
+    connection = json.dumps(
+        {"platform": "webhook", "name": "Local receiver", "credentials": credentials}
+    )
+    # Single-quoted JSON, reopened ('"'$X'"') where the shell fills in a variable.
+    item = (
+        '{"platform": "webhook", "title": "My first post", '
+        """"connection_id": "'$CONNECTION'", "schedule_at": "'$AT'"}"""
+    )
     return f"""
 WaveStack is running: API {base}, organization "{DEMO_ORG}" (demo project {project_id}).
 
   export TOKEN={token}
 
-  curl -s -X POST {base}/v1/queue \\
-    -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \\
-    -H "Idempotency-Key: first-post" \\
-    -d '{{"platform": "youtube", "title": "My first post"}}'
+Publish a post to a local webhook receiver. In another terminal (same virtualenv):
 
-  curl -s {base}/v1/queue -H "Authorization: Bearer $TOKEN"
+  python -m wavestack.receiver --port {port} --secret {secret}
+
+Then connect it and queue a post on it, due in 10 seconds:
+
+  export CONNECTION=$(curl -s -X POST {base}/v1/connections \\
+    {auth} -H "Idempotency-Key: hook-{run}" \\
+    -d '{connection}' \\
+    | {ID_OF_ANSWER})
+
+  export AT=$({TEN_SECONDS_AHEAD})
+
+  export ITEM=$(curl -s -X POST {base}/v1/queue \\
+    {auth} -H "Idempotency-Key: post-{run}" \\
+    -d '{item}' \\
+    | {ID_OF_ANSWER})
+
+The receiver prints "{VERIFIED} ..." at that time; the item then shows its post:
+
+  curl -s {base}/v1/queue/$ITEM -H "Authorization: Bearer $TOKEN"
 
 Ctrl-C stops everything.
 """
+
+
+def receiver_port(settings: Settings) -> int:
+    """The banner's receiver port: next to the API's, so two dev stacks don't collide."""
+    return settings.api_port + 1 if settings.api_port < 65535 else settings.api_port - 1
 
 
 async def _stop(procs: dict[str, asyncio.subprocess.Process]) -> None:
