@@ -22,7 +22,7 @@ from streams.media.agent import EventAgent
 from streams.publishing.handler import PublishHandler
 from streams.runtime.acking import AckPipeline
 
-WINDOW = 64
+WINDOW = 256
 
 
 class PublisherAgent(EventAgent):

@@ -40,6 +40,7 @@ from streams.runtime.app import (
     json_table,
     raw_topic,
 )
+from streams.runtime.sending import SharedFlush
 from vault import keytable
 from vault.keyring import KeyRing
 
@@ -163,9 +164,11 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
     async def send(envelopes: list[Envelope], bound: Any) -> None:
         await handler.send(envelopes, bound)
 
-    async def flush() -> None:
+    async def flush_producer() -> None:
         await app.producer.flush()
 
+    # Attempts run side by side, each flushing its calling mark: one flush per round.
+    flush = SharedFlush(flush_producer)
     runner = AttemptRunner(tracker, resources.adapters, connections, policy, send, flush, utc_now)
     handler = PublishHandler(app, topics, tracker, connections, runner)
     agent = PublisherAgent(app, topics, [handler])

@@ -161,3 +161,42 @@ class DeadLetters:
             # Not even the DLQ takes it (too large for any topic): the log line and the
             # metric are all that is left; the offset must move on.
             bound.error("dead_letter_refused", consumer=self.consumer)
+
+
+class SharedFlush:
+    """One producer flush for everyone who asks while it is being prepared.
+
+    Callers need "everything I handed to the producer before calling is on the log".
+    A flush started after a caller arrived covers it; so callers arriving while no
+    flush is pending start a new round, and everyone who arrives before that round's
+    flush begins waits for it. With many tasks flushing at once (the publisher's
+    attempts), the producer is flushed once per round instead of once per caller,
+    each flush waiting for all the others' messages.
+    """
+
+    def __init__(self, flush: Callable[[], Awaitable[Any]]) -> None:
+        self._flush = flush
+        self._lock = asyncio.Lock()
+        self._pending: asyncio.Future[None] | None = None
+        self._rounds: set[asyncio.Task[None]] = set()
+
+    async def __call__(self) -> None:
+        if self._pending is None:
+            self._pending = asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._round(self._pending))
+            self._rounds.add(task)
+            task.add_done_callback(self._rounds.discard)
+        await asyncio.shield(self._pending)
+
+    async def _round(self, done: asyncio.Future[None]) -> None:
+        async with self._lock:  # the previous round's flush may still be running
+            self._pending = None  # who arrives from now on needs the next round
+            try:
+                await self._flush()
+            except asyncio.CancelledError:
+                done.cancel()
+                raise
+            except Exception as exc:
+                done.set_exception(exc)
+            else:
+                done.set_result(None)

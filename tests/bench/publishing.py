@@ -8,7 +8,7 @@ first delivery. Lateness is receipt time minus `schedule_at`; throughput is the
 items over the time from that second to the last receipt.
 
 The baseline is a bare aiohttp client posting the same signed payloads to a fresh
-receiver of the same kind, with the publisher's concurrency: `WINDOW` (64) attempts in
+receiver of the same kind, with the publisher's concurrency: `WINDOW` events in
 flight over a connector of the same limits as `create_session` (10 per host).
 """
 
