@@ -63,20 +63,31 @@ def _api_child(settings: Settings, table: str) -> None:
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     if args.role == "all":
-        # Two processes, two consumer groups (docs/architecture.md, "Worker").
-        from wavestack.children import supervise
+        # Two processes, two consumer groups (docs/architecture.md, "Streams").
+        from wavestack.multiproc import ChildSpec, Supervisor
 
-        return supervise([["worker", "--role", role] for role in ("decider", "media")])
+        roles = ("decider", "media")
+        return Supervisor([ChildSpec(r, _worker_child, (settings, r)) for r in roles]).run()
     if args.role == "publisher":
         return cmd_publisher(settings, args)
+    _run_worker(settings, args.role)
+    return 0
+
+
+def _worker_child(settings: Settings, role: str) -> None:
+    """One role of `wavestack worker` (spawned: it sets up its own logging)."""
+    configure_logging(settings.log_format, settings.log_level)
+    _run_worker(settings, role)
+
+
+def _run_worker(settings: Settings, role: Any) -> None:
     from streams.worker import main
 
     if settings.worker_metrics_port is not None:
         # The media process serves on the next port, so both roles fit on one host.
-        port = settings.worker_metrics_port + (1 if args.role == "media" else 0)
+        port = settings.worker_metrics_port + (1 if role == "media" else 0)
         start_http_server(port, addr=settings.api_host)
-    main(settings, args.role)
-    return 0
+    main(settings, role)
 
 
 def cmd_publisher(settings: Settings, args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Runs N copies of a process under one parent (`wavestack api --processes N`).
+"""Runs several processes under one parent: `wavestack api --processes N` (N copies),
+`wavestack worker` (the decider and the media app).
 
 The parent only supervises: it starts the children, forwards SIGTERM/SIGINT to them
 as one SIGTERM each, and waits for them. A child that exits on its own (crash,
@@ -21,7 +22,8 @@ import multiprocessing.connection
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
@@ -51,20 +53,18 @@ def _child(parent: int, target: Callable[..., None], args: tuple[Any, ...]) -> N
     target(*args)
 
 
+@dataclass(frozen=True)
+class ChildSpec:
+    """One child: its name in the logs and ``target(*args)``, a module-level function."""
+
+    name: str
+    target: Callable[..., None]
+    args: tuple[Any, ...]
+
+
 class Supervisor:
-    def __init__(
-        self,
-        count: int,
-        target: Callable[..., None],
-        args: tuple[Any, ...],
-        *,
-        name: str,
-        stop_timeout: float = STOP_TIMEOUT_S,
-    ) -> None:
-        self._count = count
-        self._target = target
-        self._args = args
-        self._name = name
+    def __init__(self, specs: Sequence[ChildSpec], *, stop_timeout: float = STOP_TIMEOUT_S) -> None:
+        self._specs = tuple(specs)
         self._stop_timeout = stop_timeout
         self._children: list[BaseProcess] = []
         self._stopping = False
@@ -76,13 +76,11 @@ class Supervisor:
         }
         try:
             context = multiprocessing.get_context("spawn")
-            for n in range(self._count):
+            for spec in self._specs:
                 if self._stopping:
                     break
                 child = context.Process(
-                    target=_child,
-                    args=(os.getpid(), self._target, self._args),
-                    name=f"{self._name}-{n + 1}",
+                    target=_child, args=(os.getpid(), spec.target, spec.args), name=spec.name
                 )
                 child.start()
                 self._children.append(child)
@@ -131,4 +129,5 @@ class Supervisor:
 
 def supervise(count: int, target: Callable[..., None], args: tuple[Any, ...], *, name: str) -> int:
     """Runs ``target(*args)`` in ``count`` child processes until SIGTERM/SIGINT."""
-    return Supervisor(count, target, args, name=name).run()
+    specs = [ChildSpec(f"{name}-{n + 1}", target, args) for n in range(count)]
+    return Supervisor(specs).run()
