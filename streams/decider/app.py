@@ -73,8 +73,13 @@ class DeciderProcess:
             rebalance_timeout_ms=max(session_ms, 10_000),
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
         )
+        # "earliest": a stored offset below the log's start (records deleted by an
+        # operator) must read what is there, never jump to the end.
         self.restorer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
         )
         self.producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
@@ -116,7 +121,16 @@ class DeciderProcess:
 
     async def _decide(self, fetched: dict[TopicPartition, list[Any]]) -> None:
         async with self.batch_lock:
-            records = [Record.of(r) for rs in fetched.values() for r in rs]
+            # A rebalance may have taken partitions away since the fetch: their records
+            # are the new owner's (nothing of them was committed here).
+            records = [
+                Record.of(r)
+                for tp, rs in fetched.items()
+                if self.stores.owns(tp.partition)
+                for r in rs
+            ]
+            if not records:
+                return
             batch = self.decider.decide_batch(records)
             try:
                 await self.decider.apply(self.producer, batch)

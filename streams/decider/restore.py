@@ -7,7 +7,7 @@ import time
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.decider.store import OFFSET_KEY, PartitionStore, aggregate_of
+from streams.decider.store import PartitionStore, aggregate_of
 
 BATCH_RECORDS = 5000
 
@@ -38,7 +38,7 @@ async def restore(consumer: AIOKafkaConsumer, tp: TopicPartition, store: Partiti
             if record.offset >= end:
                 break
             last = record.offset
-            if record.key is None or record.value is None or record.key == OFFSET_KEY:
+            if record.key is None or record.value is None:
                 continue
             values[aggregate_of(record.key)] = record.value
         if last is not None:

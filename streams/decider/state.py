@@ -26,6 +26,9 @@ class Stores:
             self._parsed[partition] = {}
         return self._open[partition]
 
+    def owns(self, partition: int) -> bool:
+        return partition in self._open
+
     def close(self, partition: int) -> None:
         store = self._open.pop(partition, None)
         self._parsed.pop(partition, None)
@@ -35,10 +38,6 @@ class Stores:
     def close_all(self) -> None:
         for partition in list(self._open):
             self.close(partition)
-
-    @property
-    def partitions(self) -> list[int]:
-        return sorted(self._open)
 
     def get(self, partition: int, aggregate_id: str) -> AggregateRecord | None:
         parsed = self._parsed[partition]

@@ -13,7 +13,6 @@ the record's JSON as the value), so a deployment's existing changelog reads back
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from rocksdict import Options, Rdict, WriteBatch
@@ -63,8 +62,3 @@ class PartitionStore:
 
     def close(self) -> None:
         self._db.close()
-
-    def destroy(self) -> None:
-        """Drops the local copy (the changelog still has everything)."""
-        self._db.close()
-        shutil.rmtree(self.path, ignore_errors=True)
