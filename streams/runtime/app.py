@@ -103,9 +103,9 @@ def create_streams_app(
         processing_guarantee="at_least_once",
         producer_acks=-1,
         producer_max_request_size=MAX_REQUEST_BYTES,
-        # Nothing waits for one send at a time any more (streams/runtime/acking.py):
-        # a few milliseconds of linger and large batches make one produce request
-        # carry hundreds of messages instead of one.
+        # Many tasks send at once (the publisher's attempts, flushed in shared rounds):
+        # 20 ms of linger and large batches let them share produce requests. A clip's
+        # steps pay the 20 ms each, which is nothing next to ffmpeg.
         producer_linger=PRODUCER_LINGER_SECONDS,
         producer_max_batch_size=PRODUCER_BATCH_BYTES,
         # Tables on disk (RocksDB, through rocksdict): a restart reads only the
