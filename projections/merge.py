@@ -111,8 +111,14 @@ async def write(conn: asyncpg.Connection, records: Sequence[Record], route: Rout
     # the staging tables it created with it. Only the tables this batch touches, so
     # a build that lacks a table's handlers need not know its columns either.
     ddl = [staging_ddl(t.name, t.columns) for t in steps]
+    stages = [f"pg_temp.{_stage(t.name)}" for t in steps]
     if audit:
         ddl.append(staging_ddl(EVENTS, EVENT_COLUMNS, f"0::int AS {_ORDINAL}, "))
+        stages.append(f"pg_temp.{_stage(EVENTS)}")
+    # Emptied first: "delete rows on commit" does not fire at a savepoint, so when a
+    # refused record makes the batch go record by record, the earlier records' rows
+    # would still be staged and merged twice (a key twice in one upsert is an error).
+    ddl.append("TRUNCATE " + ", ".join(stages))
     await conn.execute(";\n".join(ddl))
     for table, todo in steps.items():
         keys = list({key for key, _, _ in todo})

@@ -75,3 +75,25 @@ async def test_poison_records_land_in_the_dlq_with_reasons_and_the_projector_kee
         assert datetime.fromisoformat(headers[dlq.AT]).tzinfo is not None
     sources = {headers_of(letter)[dlq.SOURCE] for letter in letters}
     assert len(sources) == 7
+
+
+async def test_a_refused_record_among_several_changes_of_one_row_costs_only_that_record(
+    settings: Settings, db: asyncpg.Connection
+) -> None:
+    """The record-by-record retry must not merge the earlier records' staged rows again."""
+    key = str(uuid.uuid4()).encode()
+    item = uuid.uuid4()
+    events = [
+        (key, encode(enqueued(item))),
+        (key, encode(rescheduled(item, 2, T0))),  # a second change of the same row
+        (key, encode(enqueued(uuid.uuid4(), title="nul\x00byte"))),  # refused by PostgreSQL
+        (key, encode(rescheduled(item, 3, T0))),
+    ]
+    await produce(settings.kafka_bootstrap, settings.topics.events, events)
+
+    async with projector_running(settings) as projector:
+        await wait_caught_up(settings, db)
+
+    assert projector.stats.dead_lettered == 1
+    assert await db.fetchval("SELECT version FROM queue_items WHERE id = $1", item) == 3
+    assert await db.fetchval("SELECT count(*) FROM events") == 3
