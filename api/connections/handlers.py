@@ -20,7 +20,7 @@ from api.commands.service import accepted, creation_pending, key_reused, submit,
 from api.connections.bodies import ConnectionBody, check_credentials
 from api.connections.keys import KeyTable, not_configured
 from api.connections.reads import get_connection
-from api.problems import field_error, not_found, validation_problem
+from api.problems import Problem, field_error, not_found, validation_problem
 from api.responses import path_id
 from schemas.ids import aggregate_id_for, command_id_for
 from schemas.publishing import SEALED_MAX_CHARS, CreateConnection, DeleteConnection
@@ -35,8 +35,9 @@ async def _key_row(
     connection_id: str,
     platform: str,
     credentials: dict[str, str],
-) -> keytable.StoredConnection:
-    """The stored row of this connection: a new one, or the one a first attempt stored."""
+) -> tuple[keytable.StoredConnection, bool]:
+    """The stored row of this connection and whether this call stored it (else a first
+    attempt did)."""
     wrapped, sealed = keytable.seal_new(ring, who.org_id, connection_id, credentials)
     if len(sealed) > SEALED_MAX_CHARS:  # long non-ASCII values grow when escaped
         raise validation_problem(
@@ -46,7 +47,7 @@ async def _key_row(
         connection_id, who.org_id, platform, wrapped, sealed_credentials=sealed
     )
     if await keys.store(row):
-        return row
+        return row, True
     existing = await keys.load(connection_id)
     if existing is None:  # deleted between the two statements: a retry of a deleted one
         raise key_reused()
@@ -61,7 +62,7 @@ async def _key_row(
         ) from exc
     if opened != credentials:
         raise key_reused()
-    return existing
+    return existing, False
 
 
 async def create_connection(request: web.Request, who: Principal) -> web.StreamResponse:
@@ -78,7 +79,7 @@ async def create_connection(request: web.Request, who: Principal) -> web.StreamR
     ring = keys.ring()  # 503 before anything is stored when no ring is configured
     assert key is not None  # required=True
     connection_id = aggregate_id_for(command_id_for(who.org_id, key))
-    row = await _key_row(keys, ring, who, str(connection_id), body.platform, credentials)
+    row, fresh = await _key_row(keys, ring, who, str(connection_id), body.platform, credentials)
     command = CreateConnection(
         platform=body.platform,
         name=body.name,
@@ -86,7 +87,15 @@ async def create_connection(request: web.Request, who: Principal) -> web.StreamR
         key_id=row.wrapped_key.kid,
     )
     cmd = prepare(request, who, command, command_data(command), key=key)
-    await submit(request.app, cmd, creates=True)
+    try:
+        await submit(request.app, cmd, creates=True)
+    except Problem as refused:
+        # The key was used before (a deleted connection's, another command's): a row
+        # stored for nothing would keep credentials that no connection owns. (A 503
+        # keeps the row: the command may be on the log, and a retry finds the row.)
+        if fresh and refused.status == 422:
+            await keys.destroy(str(connection_id))
+        raise
     return accepted("connections", cmd.aggregate_id, cmd.command_id)
 
 

@@ -234,6 +234,21 @@ async def test_delete_sends_delete_connection_and_shreds_the_key_at_once(
     assert str(envelopes[1].aggregate_id) == connection_id
 
 
+async def test_a_retry_after_the_delete_is_refused_and_stores_no_credentials_again(
+    vault_client: TestClient[Any, Any],
+    bearer: Headers,
+    settings: Settings,
+    db: asyncpg.Connection,
+) -> None:
+    created = await vault_client.post("/v1/connections", json=WEBHOOK, headers=headers(bearer, "r"))
+    connection_id = (await created.json())["id"]
+    await vault_client.delete(f"/v1/connections/{connection_id}", headers=headers(bearer))
+    again = await vault_client.post("/v1/connections", json=WEBHOOK, headers=headers(bearer, "r"))
+    assert again.status == 422, await again.text()
+    # The shredded credentials must not come back under the old connection id.
+    assert await keytable.load(db, settings.db_schema, connection_id) is None
+
+
 async def test_another_organizations_connection_is_404_on_delete_and_on_queue(
     vault_client: TestClient[Any, Any],
     bearer: Headers,
