@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from api.problems import field_error, validation_problem
+from api.storable import unstorable
 from schemas.commands import AssetKind
 
 MAX_FILENAME_BYTES = 255
@@ -88,4 +89,9 @@ def upload_meta(pairs: dict[str, str]) -> UploadMeta:
     reason = filename_problem(meta.filename)
     if reason is not None:
         raise validation_problem([field_error([*_LOC, "filename"], reason)])
+    # The same storability check every command body gets: a title PostgreSQL cannot
+    # store would make the RegisterAsset of the finished upload poison.
+    refused = list(unstorable(meta.model_dump(), list(_LOC)))
+    if refused:
+        raise validation_problem([field_error(loc, msg) for loc, msg in refused])
     return meta

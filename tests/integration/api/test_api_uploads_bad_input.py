@@ -261,3 +261,10 @@ async def test_a_partial_upload_cannot_be_registered_or_clipped_by_path(
         headers={**bearer(), "Idempotency-Key": "part-clip"},
     )
     assert clip.status == 422
+
+
+async def test_a_title_postgresql_cannot_store_is_refused_at_creation(
+    client: TestClient[Any, Any], bearer: Headers
+) -> None:
+    body = await problem(await create(client, bearer(), 1000, title="a\x00b"), 422)
+    assert body["errors"][0]["loc"] == ["header", "Upload-Metadata", "title"]
