@@ -15,7 +15,7 @@ from schemas.codec import Decoded
 from schemas.envelope import Envelope
 from schemas.events import ItemCancelled, ItemEnqueued, ItemRescheduled
 
-# Where the scheduler may start an attempt (streams.domain.queue.STARTABLE).
+# Where the scheduler may start an attempt (streams.domain.publish.STARTABLE).
 STARTABLE = frozenset({"scheduled", "retrying"})
 
 

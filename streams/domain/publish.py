@@ -44,8 +44,9 @@ COMMANDS = (
 )
 # A scheduler's clock may run this far ahead of the one that scheduled the item.
 EARLY_TOLERANCE = timedelta(seconds=1)
-STARTABLE = frozenset({"scheduled", "retrying"})
 RETRYABLE = frozenset({"failed", "unconfirmed"})
+# Where the scheduler may start an attempt (the states a client may still change).
+STARTABLE = frozenset({"scheduled", "retrying"})
 UNCONFIRMED_REASON = (
     "the platform may or may not have published this item and offers no way to check; "
     "look on the platform, then retry the item or mark it published"

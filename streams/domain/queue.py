@@ -44,7 +44,6 @@ QueueStatus = Literal[
 # Cancelling and rescheduling only make sense before the publisher took the item.
 CHANGEABLE: frozenset[QueueStatus] = frozenset({"scheduled", "retrying"})
 # Where the scheduler may start an attempt.
-STARTABLE: frozenset[QueueStatus] = frozenset({"scheduled", "retrying"})
 
 
 class QueueItemState(BaseModel):
@@ -134,12 +133,16 @@ def _changes(state: QueueItemState, event: Event) -> dict[str, Any]:
 
 
 def _failed_attempt(state: QueueItemState, event: PublishAttemptFailed) -> dict[str, Any]:
-    unknown = event.error_class == "unknown-outcome"
-    changes: dict[str, Any] = {
-        "due_at": event.next_attempt_at,
-        # A definite answer from the platform settles any doubt about the id it carried.
-        "reconcile_attempt_id": event.attempt_id if unknown else None,
-    }
+    if event.error_class == "unknown-outcome":
+        doubt: str | None = str(event.attempt_id)
+    elif str(event.attempt_id) == str(state.reconcile_attempt_id):
+        # A definite answer about the doubtful attempt itself settles the doubt.
+        doubt = None
+    else:
+        # An answer about another attempt (a stale start reported unsent) says nothing
+        # about the doubtful one: the next attempt must still reconcile it first.
+        doubt = state.reconcile_attempt_id
+    changes: dict[str, Any] = {"due_at": event.next_attempt_at, "reconcile_attempt_id": doubt}
     if event.error_class == "quota":
         # Waiting for a quota's reset is not failing: the series keeps its budget.
         changes["status"] = "scheduled"

@@ -12,7 +12,10 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, ClassVar
 
+import asyncpg
 import faust
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 
 from schemas.base import Message
 from schemas.catalog import Topics
@@ -115,12 +118,22 @@ class PublishHandler(EventHandler):
         return tracked
 
 
+# Kafka, PostgreSQL or the network failing under an attempt: nothing about the item
+# is wrong, so the attempt must run again, not be acked as done.
+OUTAGES = (KafkaError, ProducerSendError, asyncpg.PostgresError, OSError)
+
+
 async def _guarded(attempt: Coroutine[Any, Any, None], bound: Any) -> None:
-    """Runs an attempt; a bug of ours is logged and counted, never raised into the acks."""
+    """Runs an attempt. An outage is raised into the acks, which stop the process: its
+    event is redelivered after the restart and, with its calling mark, reconciled
+    before anything is sent again. A bug of ours is logged and counted; its event is
+    acked and the item stays ``publishing`` (no automatic way out: see the runbook)."""
     try:
         await attempt
         metrics.AGENT_EVENTS.labels(PublishHandler.name, "attempt").inc()
+    except OUTAGES:
+        bound.exception("publish_attempt_outage")
+        raise
     except Exception:
-        # The item stays publishing with its calling mark: a restart reconciles it.
         bound.exception("publish_attempt_crashed")
         metrics.AGENT_EVENTS.labels(PublishHandler.name, "crashed").inc()

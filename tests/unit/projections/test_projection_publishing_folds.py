@@ -14,7 +14,7 @@ from schemas.base import Event, Message
 from schemas.codec import Decoded, encode, read
 from schemas.envelope import Envelope
 from schemas.publishing import ConnectionCreated, PublishCheckpointed
-from streams.domain import queue
+from streams.domain import publish, queue
 from tests.integration.projections.publishing_events import SEALED, History, lifecycles
 
 ITEMS = ("published", "retried", "unconfirmed", "quota", "waiting")
@@ -57,8 +57,8 @@ def test_status_schedule_due_time_and_attempts_follow_the_decider_event_by_event
         assert row["schedule_at"] == state.schedule_at
         assert row["attempts"] == state.attempt
         assert row["connection_id"] == state.connection_id
-        assert row["due_at"] == (state.due if state.status in queue.STARTABLE else None)
-        if state.status in queue.STARTABLE:
+        assert row["due_at"] == (state.due if state.status in publish.STARTABLE else None)
+        if state.status in publish.STARTABLE:
             assert row["next_attempt_at"] == state.due_at
 
 

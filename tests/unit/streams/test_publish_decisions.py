@@ -189,9 +189,14 @@ def test_an_unknown_outcome_is_reconciled_before_the_next_attempt() -> None:
     assert started.reconcile_attempt_id == "att_1"
 
 
-def test_a_definite_answer_clears_the_doubt_about_an_attempt() -> None:
+def test_only_a_definite_answer_about_the_doubtful_attempt_clears_the_doubt() -> None:
     doubtful = publishing(2).model_copy(update={"reconcile_attempt_id": "att_1"})
+    # Attempt 2 reported unsent (a stale start): says nothing about attempt 1.
     state = fold(doubtful, decide(fail(2, "transient", NOW), doubtful, NOW))
+    assert state.reconcile_attempt_id == "att_1"
+    # A definite answer under the doubtful attempt's own id settles it.
+    settled = doubtful.model_copy(update={"reconcile_attempt_id": "att_2"})
+    state = fold(settled, decide(fail(2, "transient", NOW), settled, NOW))
     assert state.reconcile_attempt_id is None
 
 
