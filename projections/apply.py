@@ -21,11 +21,10 @@ from projections.handlers import (
     ORGANIZATION_HANDLER,
     Handler,
 )
+from projections.merge import TopicKind
 from schemas.base import Message
 from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
 from schemas.codec import Decoded, DecodeError, read
-
-TopicKind = Literal["events", "commands"]
 
 # Errors that are the record's fault: replaying it would fail the same way forever.
 # Anything else (connection lost, server restarting, a bug of ours) is transient:

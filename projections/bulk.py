@@ -151,15 +151,19 @@ async def _read_ahead(
 ) -> None:
     """Takes fetched records off the consumer as soon as they arrive: aiokafka fetches a
     partition again only once its buffer is drained, so draining it early keeps the
-    broker busy while the fold works. None marks the end."""
-    while wanted:
-        batch = await consumer.getmany(timeout_ms=500, max_records=POLL_RECORDS)
-        if batch:
-            await out.put(batch)
-        for tp in list(wanted):
-            if await consumer.position(tp) >= wanted[tp]:
-                del wanted[tp]
-    await out.put(None)
+    broker busy while the fold works. None marks the end, also when reading fails (the
+    reader's task then raises it to whoever awaits it, instead of the fold waiting
+    forever for a batch)."""
+    try:
+        while wanted:
+            batch = await consumer.getmany(timeout_ms=500, max_records=POLL_RECORDS)
+            if batch:
+                await out.put(batch)
+            for tp in list(wanted):
+                if await consumer.position(tp) >= wanted[tp]:
+                    del wanted[tp]
+    finally:
+        await out.put(None)
 
 
 class _Loader:

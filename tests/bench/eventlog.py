@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -138,7 +139,7 @@ def records(shape: LogShape) -> Iterator[tuple[bytes, bytes]]:
             "target": item,
             "when": when,
             "schedule": (T0 + timedelta(days=1, seconds=extra)).isoformat().replace("+00:00", "Z"),
-            "org": f"org-{int(item[-12:], 16) % ORGS}",  # an item stays in its org
+            "org": f"org-{zlib.crc32(item.encode()) % ORGS}",  # an item stays in its org
             "seq": seq,
         }
         return [
