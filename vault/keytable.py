@@ -130,12 +130,12 @@ async def rewrap_all(conn: Connection, db_schema: str, ring: KeyRing) -> int:
         if fresh is wrapped:
             continue
         # Compare-and-set: a row deleted or rewrapped meanwhile is left alone.
-        await conn.execute(
+        status = await conn.execute(
             f"""UPDATE {_table(db_schema)} SET wrapped_key = $1, rewrapped_at = now()
                 WHERE connection_id = $2 AND wrapped_key = $3""",
             fresh.text,
             connection_id,
             text,
         )
-        changed += 1
+        changed += status == "UPDATE 1"  # a row deleted or rewrapped meanwhile: not ours
     return changed

@@ -24,6 +24,8 @@ from schemas.base import Command
 from schemas.envelope import Envelope
 from schemas.ids import fingerprint
 from schemas.publishing import (
+    MAX_REASON_CHARS,
+    MAX_SUMMARY_CHARS,
     CompletePublish,
     FailPublishAttempt,
     PublishStarted,
@@ -236,9 +238,9 @@ class _Attempt:
             attempt_id=attempt_id,
             error_class=failed.error_class.value,
             platform_status=failed.status,
-            summary=failed.summary[:500],
+            summary=failed.summary[:MAX_SUMMARY_CHARS],
             next_attempt_at=next_at,
-            reason=_reason(failed, self.n)[:1000] if next_at is None else "",
+            reason=_reason(failed, self.n)[:MAX_REASON_CHARS] if next_at is None else "",
             connection_broken=failed.connection_broken,
         )
         await self.report(command, "fail")
@@ -252,7 +254,10 @@ class _Attempt:
 
     async def reconciliation(self, attempt_id: str, finding: Any, detail: str) -> None:
         command = RecordReconciliation(
-            attempt=self.n, attempt_id=attempt_id, finding=finding, detail=detail[:500]
+            attempt=self.n,
+            attempt_id=attempt_id,
+            finding=finding,
+            detail=detail[:MAX_SUMMARY_CHARS],
         )
         await self.report(command, "reconcile")
 

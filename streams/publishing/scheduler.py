@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import faust
 import structlog
@@ -24,6 +24,7 @@ from schemas.envelope import Actor
 from schemas.publishing import StartPublish
 from streams import metrics
 from streams.publishing import ids
+from streams.publishing.adapters.registry import utc_now
 from streams.publishing.tracking import Due, Tracker, is_due
 from streams.runtime.sending import Outgoing, produce
 
@@ -31,10 +32,6 @@ PUBLISHER_ACTOR = Actor(sub="wavestack-publisher", kind="service")
 RESEND_SECONDS = 10.0
 
 log = structlog.get_logger("streams.publishing.scheduler")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Scheduler:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -201,3 +202,10 @@ def dig(value: Any, *keys: str) -> Any:
             return None
         value = value.get(key)
     return value
+
+
+def read_chunk(path: Path, offset: int, size: int) -> bytes:
+    """``size`` bytes of a media file from ``offset`` (uploads send files in pieces)."""
+    with path.open("rb") as f:
+        f.seek(offset)
+        return f.read(size)

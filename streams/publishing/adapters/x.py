@@ -38,10 +38,10 @@ from streams.publishing.adapters.http import (
     epoch_reset,
     header,
     json_body,
+    read_chunk,
     send,
     short,
 )
-from streams.publishing.adapters.youtube import read_chunk
 
 DEFAULT_BASE_URL = "https://api.x.com"
 MAX_TEXT = 280

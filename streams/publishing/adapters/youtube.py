@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +37,7 @@ from streams.publishing.adapters.http import (
     TransportFailure,
     header,
     json_body,
+    read_chunk,
     retry_after,
     send,
     short,
@@ -96,12 +96,6 @@ def received_until(answer: Answer) -> int:
     value = header(answer.headers, "Range") or ""
     _, _, last = value.partition("-")
     return int(last) + 1 if last.isdigit() else 0
-
-
-def read_chunk(path: Path, offset: int, size: int) -> bytes:
-    with path.open("rb") as f:
-        f.seek(offset)
-        return f.read(size)
 
 
 class YouTubeAdapter(Adapter):
