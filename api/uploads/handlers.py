@@ -177,18 +177,22 @@ async def patch(request: web.Request, who: Principal) -> web.StreamResponse:
     except FileNotFoundError as exc:
         raise not_found("upload") from exc
     try:
+        # The lock covers the completion too: a retried final PATCH gets 423 instead of
+        # verifying and moving the same file at the same time.
         with _locked(fd):
             offset = os.fstat(fd).st_size
             if claimed != offset:
                 raise _offset_conflict(claimed, offset)
             limits = Limits(end=record.length, chunk=request.app[SETTINGS].upload_chunk_max_bytes)
             offset = await append(request, fd, offset, limits, checksum)
+            if claimed < HEAD_BYTES <= offset < record.length:
+                await complete.sniff(store, record)  # fail fast, before gigabytes follow
+            if offset == record.length:
+                record = await _register(request, who, store, record)
+    except FileNotFoundError as exc:  # a DELETE of the upload won the race
+        raise not_found("upload") from exc
     finally:
         os.close(fd)
-    if claimed < HEAD_BYTES <= offset < record.length:
-        await complete.sniff(store, record)  # fail fast, before gigabytes follow
-    if offset == record.length:
-        record = await _register(request, who, store, record)
     return web.Response(status=204, headers=_state_headers(record, offset))
 
 
