@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from schemas.base import Command
 from schemas.events import ItemRescheduled
 from schemas.publishing import (
+    MAX_REASON_CHARS,
     CompletePublish,
     FailPublishAttempt,
     ItemFailed,
@@ -50,6 +51,11 @@ STARTABLE = frozenset({"scheduled", "retrying"})
 UNCONFIRMED_REASON = (
     "the platform may or may not have published this item and offers no way to check; "
     "look on the platform, then retry the item or mark it published"
+)
+
+LOOKUPS_EXHAUSTED_REASON = (
+    "an earlier attempt may have published this item and the platform could not be asked "
+    "within the attempt limit; look on the platform, then retry the item if it is not there"
 )
 
 
@@ -146,6 +152,12 @@ def _fail(command: FailPublishAttempt, state: QueueItemState) -> Decision:
         summary=command.summary,
         next_attempt_at=command.next_attempt_at,
     )
+    if command.next_attempt_at is None and command.error_class == "unknown-outcome":
+        # Out of attempts while in doubt: `failed` would invite a retry that re-posts
+        # blindly, so an operator looks first.
+        reason = f"{LOOKUPS_EXHAUSTED_REASON} (the last: {command.summary})"
+        unconfirmed = ItemUnconfirmed(attempt=command.attempt, reason=reason[:MAX_REASON_CHARS])
+        return applied(attempt_failed, unconfirmed)
     if command.next_attempt_at is None:
         ended = ItemFailed(
             attempt=command.attempt,

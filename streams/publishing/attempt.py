@@ -18,7 +18,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 import structlog
+from aiokafka.errors import KafkaError
+from faust.exceptions import ProducerSendError
 
 from schemas.base import Command
 from schemas.envelope import Envelope
@@ -49,6 +52,10 @@ from streams.publishing.connections import Connections, Unusable
 from streams.publishing.tracking import Tracked, Tracker
 
 log = structlog.get_logger("streams.publishing.attempt")
+
+# Kafka, PostgreSQL or the network failing under an attempt: nothing about the item
+# is wrong, so the attempt must run again, not be reported as failed.
+OUTAGES = (KafkaError, ProducerSendError, asyncpg.PostgresError, OSError)
 
 Send = Callable[[list[Envelope], Any], Any]
 
@@ -90,7 +97,13 @@ class AttemptRunner:
             return
         bound = bound.bind(item_id=key, attempt=n, platform=tracked.platform)
         attempt = _Attempt(self, key, envelope, event, tracked, bound)
-        await attempt.run()
+        try:
+            await attempt.run()
+        except OUTAGES:
+            raise  # not the item's fault: the attempt is redone after a restart
+        except Exception as exc:
+            bound.exception("publish_attempt_crashed")
+            await attempt.crashed(exc)
 
 
 class _Attempt:
@@ -178,9 +191,8 @@ class _Attempt:
                 return None
             case Failed():
                 # The lookup failed: stay in doubt and look again at the next attempt.
-                delay = self.r.policy.backoff.delay(self.tracked.state.failures + 1, random.random)
                 doubtful = Failed(ErrorClass.UNKNOWN_OUTCOME, found.status, found.summary)
-                await self.fail(doubtful, doubt, next_at=self.r.clock() + timedelta(seconds=delay))
+                await self.fail(doubtful, doubt, next_at=self.look_again_at())
                 return None
         raise AssertionError(f"unexpected reconcile result {found!r}")
 
@@ -195,15 +207,41 @@ class _Attempt:
             await self.complete(result, reconciled=None)
             return
         next_at: datetime | None
-        now = self.r.clock()
-        failures = self.tracked.state.failures + 1
         if result.error_class is ErrorClass.UNKNOWN_OUTCOME:
             # Never retried blindly: the next attempt reconciles this one first.
-            delay = self.r.policy.backoff.delay(failures, random.random)
-            next_at = now + timedelta(seconds=delay)
+            next_at = self.look_again_at()
         else:
+            failures = self.tracked.state.failures + 1
+            now = self.r.clock()
             next_at = self.r.policy.backoff.next_attempt_at(result, failures, now, random.random)
         await self.fail(result, request.attempt_id, next_at=next_at)
+
+    def look_again_at(self) -> datetime | None:
+        """The next attempt for an outcome in doubt (it reconciles first), or None: the
+        attempts are used up and the decider makes the item ``unconfirmed``."""
+        failures = self.tracked.state.failures + 1
+        return self.r.policy.backoff.reconcile_at(failures, self.r.clock(), random.random)
+
+    async def crashed(self, error: BaseException) -> None:
+        """A bug of ours stopped the attempt: report it, so the item does not stay
+        ``publishing`` with nothing left to move it.
+
+        If our call had begun (the mark is set), the post may be out: that is an
+        unknown outcome, reconciled by the next attempt. Otherwise nothing was sent and
+        the attempt is retried like a transient failure. Either way the attempt limit
+        ends a bug that repeats.
+        """
+        summary = f"internal error in the publisher: {type(error).__name__}"
+        latest = self.tracker.get(self.key) or self.tracked
+        if latest.calling == self.sending:
+            failed = Failed(ErrorClass.UNKNOWN_OUTCOME, None, summary)
+            await self.fail(failed, self.sending, next_at=self.look_again_at())
+            return
+        failed = Failed(ErrorClass.TRANSIENT, None, summary)
+        failures = self.tracked.state.failures + 1
+        now = self.r.clock()
+        next_at = self.r.policy.backoff.next_attempt_at(failed, failures, now, random.random)
+        await self.fail(failed, self.sending, next_at=next_at)
 
     async def checkpoint(self, session: Mapping[str, Any]) -> None:
         state = dict(session)

@@ -12,10 +12,7 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, ClassVar
 
-import asyncpg
 import faust
-from aiokafka.errors import KafkaError
-from faust.exceptions import ProducerSendError
 
 from schemas.base import Message
 from schemas.catalog import Topics
@@ -35,7 +32,7 @@ from schemas.publishing import (
 from streams import metrics
 from streams.domain.queue import evolve
 from streams.media.agent import EventHandler
-from streams.publishing.attempt import AttemptRunner
+from streams.publishing.attempt import OUTAGES, AttemptRunner
 from streams.publishing.connections import Connections
 from streams.publishing.tracking import Tracked, Tracker
 
@@ -118,16 +115,12 @@ class PublishHandler(EventHandler):
         return tracked
 
 
-# Kafka, PostgreSQL or the network failing under an attempt: nothing about the item
-# is wrong, so the attempt must run again, not be acked as done.
-OUTAGES = (KafkaError, ProducerSendError, asyncpg.PostgresError, OSError)
-
-
 async def _guarded(attempt: Coroutine[Any, Any, None], bound: Any) -> None:
     """Runs an attempt. An outage is raised into the acks, which stop the process: its
     event is redelivered after the restart and, with its calling mark, reconciled
-    before anything is sent again. A bug of ours is logged and counted; its event is
-    acked and the item stays ``publishing`` (no automatic way out: see the runbook)."""
+    before anything is sent again. A bug of ours was reported as the attempt's
+    failure by the runner already; one that breaks even that report is logged and
+    counted, its event acked, and the item stays ``publishing`` (see the runbook)."""
     try:
         await attempt
         metrics.AGENT_EVENTS.labels(PublishHandler.name, "attempt").inc()

@@ -45,3 +45,15 @@ class Backoff:
         if failed.retry_at is not None:
             return max(failed.retry_at, now)
         return now + timedelta(seconds=self.delay(attempt, random))
+
+    def reconcile_at(
+        self, attempt: int, now: datetime, random: Callable[[], float]
+    ) -> datetime | None:
+        """When to look again at an attempt whose outcome is unknown, or None to stop.
+
+        Looking is never a re-post, but it is not free either: after ``max_attempts``
+        the item waits for an operator (``unconfirmed``) instead of asking forever.
+        """
+        if attempt >= self.max_attempts:
+            return None
+        return now + timedelta(seconds=self.delay(attempt, random))

@@ -104,12 +104,15 @@ def started_item(**marks: Any) -> tuple[Tracked, PublishStarted]:
 
 
 class Run:
-    def __init__(self, adapter: RecordingAdapter, now: datetime = NOW) -> None:
+    def __init__(
+        self, adapter: RecordingAdapter, now: datetime = NOW, max_attempts: int = 10
+    ) -> None:
         self.sent: list[Envelope] = []
         self.flushes = 0
         self.items: dict[str, bytes] = {}
         self.adapter = adapter
-        policy = AttemptPolicy(Backoff(base_seconds=1.0), timedelta(minutes=15))
+        backoff = Backoff(base_seconds=1.0, max_attempts=max_attempts)
+        policy = AttemptPolicy(backoff, timedelta(minutes=15))
         self.runner = AttemptRunner(
             Tracker(self.items, {}),
             {"webhook": adapter},
@@ -193,3 +196,61 @@ async def test_a_post_found_by_reconciliation_completes_without_a_call() -> None
     [report] = run.sent
     assert report.type == "queue.CompletePublish"
     assert (report.data["reconciled_attempt_id"], report.data["post_id"]) == ("att_1", "p9")
+
+
+class LookupFails(RecordingAdapter):
+    async def reconcile(self, request: PublishRequest) -> ReconcileResult:
+        self.reconciled.append(request.attempt_id)
+        return Failed(ErrorClass.TRANSIENT, 503, "lookup unavailable")
+
+
+async def test_a_failing_lookup_is_retried_until_the_attempt_limit_then_left_to_people() -> None:
+    early = Run(LookupFails(), max_attempts=3)
+    tracked, started = started_item(calling="att_1")
+    await early.start(tracked, started)
+    [report] = early.sent
+    assert report.data["error_class"] == "unknown-outcome"
+    assert report.data["next_attempt_at"] is not None  # looks again later
+
+    last = Run(LookupFails(), max_attempts=3)
+    tracked, started = started_item(calling="att_1")
+    used_up = tracked.state.model_copy(update={"failures": 2})
+    await last.start(tracked.model_copy(update={"state": used_up}), started)
+    [report] = last.sent
+    assert (report.data["error_class"], report.data["next_attempt_at"]) == ("unknown-outcome", None)
+    assert last.adapter.published == []  # never a blind re-post
+
+
+class Crashes(RecordingAdapter):
+    def __init__(self, before_call: bool) -> None:
+        super().__init__()
+        self.before_call = before_call
+
+    async def reconcile(self, request: PublishRequest) -> ReconcileResult:
+        raise RuntimeError("a bug in the lookup")
+
+    async def publish(self, request: PublishRequest, checkpoint: Checkpoint) -> PublishResult:
+        self.published.append(request.attempt_id)
+        raise KeyError("a bug after the request went out")
+
+
+async def test_a_bug_during_the_call_is_reported_as_an_unknown_outcome() -> None:
+    run = Run(Crashes(before_call=False))
+    tracked, started = started_item()
+    await run.start(tracked, started)
+    assert run.adapter.published == ["att_1"]
+    [report] = run.sent
+    assert report.type == "queue.FailPublishAttempt"
+    assert report.data["error_class"] == "unknown-outcome"
+    assert "internal error" in report.data["summary"] and report.data["next_attempt_at"]
+    assert run.mark()["reported"] == 1
+
+
+async def test_a_bug_before_any_call_is_retried_and_the_earlier_doubt_is_kept() -> None:
+    run = Run(Crashes(before_call=True))
+    tracked, started = started_item(calling="att_0")  # a doubt from an earlier crash
+    await run.start(tracked, started)
+    assert run.adapter.published == []
+    [report] = run.sent
+    assert (report.data["error_class"], report.data["attempt_id"]) == ("transient", "att_1")
+    assert run.mark()["calling"] == "att_0"  # the next attempt still reconciles it first

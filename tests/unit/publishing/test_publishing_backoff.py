@@ -61,3 +61,11 @@ def test_quota_waits_for_the_reset_even_past_the_attempt_limit() -> None:
     reset = NOW + timedelta(hours=11)
     failed = Failed(ErrorClass.QUOTA, 403, "x", retry_at=reset)
     assert POLICY.next_attempt_at(failed, 50, NOW, lambda: 0.5) == reset
+
+
+def test_an_unknown_outcome_is_looked_at_again_until_the_attempt_limit() -> None:
+    backoff = Backoff(base_seconds=2.0, max_attempts=3)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    later = backoff.reconcile_at(2, now, lambda: 1.0)
+    assert later == now + timedelta(seconds=4.0)
+    assert backoff.reconcile_at(3, now, lambda: 1.0) is None

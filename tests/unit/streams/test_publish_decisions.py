@@ -189,6 +189,19 @@ def test_an_unknown_outcome_is_reconciled_before_the_next_attempt() -> None:
     assert started.reconcile_attempt_id == "att_1"
 
 
+def test_an_unknown_outcome_out_of_attempts_waits_for_an_operator_instead_of_failing() -> None:
+    decision = decide(fail(1, "unknown-outcome", None), publishing(), NOW)
+    attempt_failed, ended = decision.events
+    assert isinstance(attempt_failed, PublishAttemptFailed)
+    assert isinstance(ended, ItemUnconfirmed) and "look on the platform" in ended.reason
+    state = fold(publishing(), decision)
+    assert (state.status, state.due_at, state.reconcile_attempt_id) == (
+        "unconfirmed",
+        None,
+        "att_1",
+    )
+
+
 def test_only_a_definite_answer_about_the_doubtful_attempt_clears_the_doubt() -> None:
     doubtful = publishing(2).model_copy(update={"reconcile_attempt_id": "att_1"})
     # Attempt 2 reported unsent (a stale start): says nothing about attempt 1.
