@@ -136,6 +136,15 @@ ROUTES: list[Route] = [
         body_optional=True,
     ),
     _command(
+        "/v1/queue/{id}/mark-published",
+        retry.mark_published,
+        "queue:write",
+        p.MarkPublished,
+        "Record that an unconfirmed item's post exists on the platform (found by a person)",
+        "optional",
+        (INVALID_TRANSITION,),
+    ),
+    _command(
         "/v1/connections",
         connections.create_connection,
         "connections:write",

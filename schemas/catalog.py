@@ -49,6 +49,7 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         publishing.CreateConnection,
         publishing.DeleteConnection,
         publishing.RetryItem,
+        publishing.MarkPublished,
         publishing.StartPublish,
         publishing.RecordPublishCheckpoint,
         publishing.CompletePublish,

@@ -76,6 +76,19 @@ class RetryItem(Command):
     schedule_at: AwareDatetime | None = None
 
 
+class MarkPublished(Command):
+    """An operator found an ``unconfirmed`` item's post on the platform: it is published.
+
+    The way out of ``unconfirmed`` besides ``RetryItem`` (which posts again).
+    """
+
+    TYPE: ClassVar[str] = "queue.MarkPublished"
+    AGGREGATE_TYPE: ClassVar[str] = "queue_item"
+
+    post_id: str = Field(min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=2000, pattern=r"^https?://")
+
+
 class StartPublish(Command):
     """The scheduler's claim on attempt ``attempt``: applied once per item and attempt."""
 

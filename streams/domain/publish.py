@@ -21,6 +21,7 @@ from schemas.publishing import (
     ItemPublished,
     ItemRetried,
     ItemUnconfirmed,
+    MarkPublished,
     PublishAttemptFailed,
     PublishCheckpointed,
     PublishReconciled,
@@ -40,6 +41,7 @@ COMMANDS = (
     RecordPublishCheckpoint,
     CompletePublish,
     FailPublishAttempt,
+    MarkPublished,
     RecordReconciliation,
     RetryItem,
 )
@@ -77,6 +79,8 @@ def decide(command: Command, state: QueueItemState, now: datetime) -> Decision:
             return _reconciled(command, state)
         case RetryItem():
             return _retry(command, state, now)
+        case MarkPublished():
+            return _mark_published(command, state)
     raise TypeError(f"not a publishing command: {command.TYPE}")
 
 
@@ -191,6 +195,16 @@ def _reconciled(command: RecordReconciliation, state: QueueItemState) -> Decisio
     if command.finding == "cannot-know":
         return applied(found, ItemUnconfirmed(attempt=command.attempt, reason=UNCONFIRMED_REASON))
     return applied(found)
+
+
+def _mark_published(command: MarkPublished, state: QueueItemState) -> Decision:
+    """An operator's word that an unconfirmed item's post exists: only from
+    ``unconfirmed`` (anywhere else the publisher still knows better)."""
+    if state.status == "published":
+        return duplicate("the queue item is already published")
+    if state.status != "unconfirmed":
+        return rejected(CONFLICT, f"a {state.status} queue item cannot be marked published")
+    return applied(ItemPublished(attempt=state.attempt, post_id=command.post_id, url=command.url))
 
 
 def _retry(command: RetryItem, state: QueueItemState, now: datetime) -> Decision:

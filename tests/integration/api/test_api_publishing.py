@@ -209,6 +209,43 @@ async def test_other_organizations_items_are_404_on_retry_and_reads(
         assert (await app.get(f"{path}/{uuid.uuid4()}", headers=h(bearer))).status == 404
 
 
+async def test_mark_published_sends_the_operators_finding_for_an_unconfirmed_item(
+    app: TestClient[Any, Any], bearer: Headers, read_commands: Reader, db: asyncpg.Connection
+) -> None:
+    item_id = await add_item(db, status="unconfirmed")
+    found = {"post_id": "1234", "url": "https://discord.com/channels/1/2/1234"}
+    resp = await app.post(f"/v1/queue/{item_id}/mark-published", json=found, headers=h(bearer))
+    assert resp.status == 202, await resp.text()
+    [envelope] = await read_commands()
+    assert (envelope.type, envelope.data) == ("queue.MarkPublished", found)
+
+
+@pytest.mark.parametrize(
+    ("status", "org", "body", "answer"),
+    [
+        ("scheduled", "org-a", {"post_id": "1"}, 409),
+        ("failed", "org-a", {"post_id": "1"}, 409),
+        ("unconfirmed", "org-b", {"post_id": "1"}, 404),
+        ("unconfirmed", "org-a", {"post_id": ""}, 422),
+        ("unconfirmed", "org-a", {"post_id": "1", "url": "javascript:alert(1)"}, 422),
+    ],
+)
+async def test_mark_published_is_refused_unless_unconfirmed_in_the_callers_org(
+    app: TestClient[Any, Any],
+    bearer: Headers,
+    read_commands: Reader,
+    db: asyncpg.Connection,
+    status: str,
+    org: str,
+    body: dict[str, str],
+    answer: int,
+) -> None:
+    item_id = await add_item(db, status=status, org=org)
+    resp = await app.post(f"/v1/queue/{item_id}/mark-published", json=body, headers=h(bearer))
+    assert resp.status == answer, await resp.text()
+    assert await read_commands() == []
+
+
 async def test_the_overdue_filter_lists_only_items_due_over_a_minute_ago_not_fired(
     app: TestClient[Any, Any], bearer: Headers, db: asyncpg.Connection
 ) -> None:

@@ -16,6 +16,7 @@ from schemas.publishing import (
     ItemPublished,
     ItemRetried,
     ItemUnconfirmed,
+    MarkPublished,
     PublishAttemptFailed,
     PublishCheckpointed,
     PublishReconciled,
@@ -200,6 +201,22 @@ def test_an_unknown_outcome_out_of_attempts_waits_for_an_operator_instead_of_fai
         None,
         "att_1",
     )
+
+
+def test_an_operator_marks_only_an_unconfirmed_item_published() -> None:
+    unconfirmed = fold(publishing(), decide(fail(1, "unknown-outcome", None), publishing(), NOW))
+    mark = MarkPublished(post_id="p1", url="https://example.test/p1")
+    decision = decide(mark, unconfirmed, NOW)
+    [published] = decision.events
+    assert isinstance(published, ItemPublished) and (published.attempt, published.post_id) == (
+        1,
+        "p1",
+    )
+    state = fold(unconfirmed, decision)
+    assert state.status == "published"
+    assert decide(mark, state, NOW).outcome == "duplicate"
+    refused = decide(mark, publishing(), NOW)
+    assert (refused.outcome, refused.status) == ("rejected", 409)
 
 
 def test_only_a_definite_answer_about_the_doubtful_attempt_clears_the_doubt() -> None:
