@@ -9,6 +9,7 @@ comes from the events (occurred_at, data), never from now().
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -34,8 +35,26 @@ def row_query(schema: str, table: str, columns: list[str], key: list[str]) -> st
     )
 
 
+@dataclass(frozen=True)
+class TableDigest:
+    table: str
+    rows: int
+    digest: str  # sha256 of the table's header line and rows, as the total reads them
+
+
 async def checksum(conn: asyncpg.Connection, schema: str) -> str:
-    digest = hashlib.sha256()
+    _, total = await table_checksums(conn, schema)
+    return total
+
+
+async def table_checksums(conn: asyncpg.Connection, schema: str) -> tuple[list[TableDigest], str]:
+    """Per table its row count and digest, and the digest of the whole model.
+
+    A table's digest tells which table differs when two totals do; the total is the
+    same stream of bytes as the per-table ones, concatenated.
+    """
+    total = hashlib.sha256()
+    tables: list[TableDigest] = []
     # One snapshot for every table, and fixed output formats, so the text of a row
     # depends on nothing but its values.
     async with conn.transaction(isolation="repeatable_read", readonly=True):
@@ -55,11 +74,25 @@ async def checksum(conn: asyncpg.Connection, schema: str) -> str:
             ]
             key = await _primary_key(conn, schema, table)
             kept = [c for c in columns if c not in EXCLUDED_COLUMNS.get(table, frozenset())]
-            digest.update(f"{table}({','.join(kept)})\n".encode())
+            one = hashlib.sha256()
+            header = f"{table}({','.join(kept)})\n".encode()
+            total.update(header)
+            one.update(header)
+            rows = 0
             async for row in conn.cursor(row_query(schema, table, columns, key), prefetch=10_000):
-                digest.update(row[0].encode())
-                digest.update(b"\n")
-    return digest.hexdigest()
+                line = row[0].encode() + b"\n"
+                total.update(line)
+                one.update(line)
+                rows += 1
+            tables.append(TableDigest(table, rows, one.hexdigest()))
+    return tables, total.hexdigest()
+
+
+async def schema_exists(conn: asyncpg.Connection, schema: str) -> bool:
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema
+    )
+    return found
 
 
 async def _tables(conn: asyncpg.Connection, schema: str) -> list[str]:

@@ -15,7 +15,7 @@ from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from wavestack.errors import UserError
-from wavestack.logging import configure_logging
+from wavestack.logging import configure_logging, report_error
 from wavestack.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
@@ -108,7 +108,10 @@ def cmd_projector(settings: Settings, args: argparse.Namespace) -> int:
     from projections.projector import main
 
     if settings.projector_metrics_port is not None:
+        from projections.health_gauges import start_in_thread
+
         start_http_server(settings.projector_metrics_port, addr=settings.api_host)
+        start_in_thread(settings)  # the status figures as gauges (docs/operations.md)
     main(settings)
     return 0
 
@@ -184,6 +187,56 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     from wavestack.ops import doctor
 
     return run_async(doctor(settings, args.older_than, args.redrive))
+
+
+def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.operator.status import status
+
+    return run_async(status(settings, args.older_than, args.grace, args.json))
+
+
+def cmd_checksum(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.operator.checksums import checksum
+
+    return run_async(checksum(settings, args.schema, args.json))
+
+
+def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from wavestack.operator import dlq
+    from wavestack.operator.letters import LetterFilter
+
+    if args.action == "show":
+        return run_async(dlq.dlq_show(settings, args.id, args.json))
+    wanted = LetterFilter(
+        ids=frozenset(args.ids or ()),
+        source_topic=args.source_topic,
+        reason_contains=args.reason_contains,
+        since=args.since,
+    )
+    if args.action == "list":
+        return run_async(dlq.dlq_list(settings, wanted, args.json))
+    return run_async(dlq.dlq_replay(settings, wanted, args.dry_run))
+
+
+def _add_dlq(add: Callable[[str, Handler, str], argparse.ArgumentParser]) -> None:
+    dlq = add("dlq", cmd_dlq, "list, show and replay dead letters (<prefix>.dlq)")
+    actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def filters(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--id", dest="ids", action="append", metavar="P:O", help="repeatable")
+        p.add_argument("--source-topic", default=None, metavar="TOPIC")
+        p.add_argument("--reason-contains", default=None, metavar="TEXT")
+        p.add_argument("--since", type=_time, default=None, metavar="T")
+
+    listing = actions.add_parser("list", help="the letters: id, when, source, cause, reason")
+    filters(listing)
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    show = actions.add_parser("show", help="one letter: headers, reason, payload (redacted)")
+    show.add_argument("id", metavar="ID", help="PARTITION:OFFSET, as `dlq list` shows")
+    show.add_argument("--json", action="store_true")
+    replay = actions.add_parser("replay", help="re-publish letters' original bytes to their topic")
+    filters(replay)
+    replay.add_argument("--dry-run", action="store_true", help="say what would be re-published")
 
 
 def _time(value: str) -> datetime:
@@ -262,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--older-than", type=float, default=300.0, metavar="SECONDS", help="default 300"
     )
     doctor.add_argument("--redrive", action="store_true")
+
+    status = add("status", cmd_status, "consumer lag, commands without outcome, overdue, DLQ size")
+    status.add_argument(
+        "--older-than", type=float, default=300.0, metavar="SECONDS", help="pending commands; 300"
+    )
+    status.add_argument(
+        "--grace", type=float, default=60.0, metavar="SECONDS", help="overdue after; default 60"
+    )
+    status.add_argument("--json", action="store_true")
+    _add_dlq(add)
+    checksum = add("checksum", cmd_checksum, "row count and digest per table of a read model")
+    checksum.add_argument("--schema", default=None, metavar="NAME", help="default: the live one")
+    checksum.add_argument("--json", action="store_true")
     return parser
 
 
@@ -277,11 +343,12 @@ def main(argv: list[str] | None = None) -> int:
         handler: Handler = args.handler
         return handler(settings, args)
     except UserError as exc:
-        print(f"wavestack: {exc}", file=sys.stderr)
+        report_error(str(exc))
         return 2
-    except (OSError, KafkaError, asyncpg.PostgresError) as exc:
-        # Services that are down or refuse us: say which, without a traceback.
-        print(f"wavestack: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except (OSError, KafkaError, asyncpg.PostgresError, LookupError) as exc:
+        # Services that are down or refuse us (or a topic is missing): say which,
+        # without a traceback.
+        report_error(f"{type(exc).__name__}: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130
