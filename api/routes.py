@@ -274,6 +274,18 @@ ROUTES: list[Route] = [
     ),
     Route(
         "GET",
+        "/v1/assets/{id}/thumbnail",
+        content.asset_thumbnail,
+        "The asset's thumbnail picture (made with each clip)",
+        READ,
+        media="image/jpeg",
+        answers=(
+            ("304", "Not modified (If-None-Match / If-Modified-Since)"),
+            ("409", "The asset is not registered"),
+        ),
+    ),
+    Route(
+        "GET",
         "/v1/projects",
         reads.list_projects,
         "List projects",

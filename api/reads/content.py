@@ -120,17 +120,37 @@ async def asset_content(request: web.Request, who: Principal) -> web.StreamRespo
         raise not_found("asset")
     if asset.status != "registered":
         raise _not_registered(asset.status)
+    ctype = content_type(asset.path, asset.container)
+    return await _serve(request, who, asset.path, ctype, "asset file")
+
+
+async def asset_thumbnail(request: web.Request, who: Principal) -> web.StreamResponse:
+    """The still picture made with a clip; sources have none (404)."""
+    asset = await get_asset(request.app[DATABASE], who.org_id, path_id(request, "asset"))
+    if asset is None:
+        raise not_found("asset")
+    if asset.status != "registered":
+        raise _not_registered(asset.status)
+    if asset.thumbnail_path is None:
+        raise not_found("thumbnail")
+    ctype = content_type(asset.thumbnail_path, None)
+    if not ctype.startswith("image/"):
+        raise not_found("thumbnail")  # only ever an image, whatever the path says
+    return await _serve(request, who, asset.thumbnail_path, ctype, "thumbnail file")
+
+
+async def _serve(
+    request: web.Request, who: Principal, relative: str, ctype: str, what: str
+) -> web.StreamResponse:
     # Checked again on every request: the file may have been replaced since registration.
     # Only ever from the asset's own organization's space (the token's org).
     space = request.app[MEDIA].space(who.org_id)
-    opened = await asyncio.to_thread(open_inside, space, asset.path)
+    opened = await asyncio.to_thread(open_inside, space, relative)
     if opened is None:
-        raise not_found("asset file")
+        raise not_found(what)
     fobj, st = opened
     headers = {"Cache-Control": "private, max-age=0", "X-Content-Type-Options": "nosniff"}
     try:
-        return await send_file(
-            request, fobj, st, content_type(asset.path, asset.container), headers
-        )
+        return await send_file(request, fobj, st, ctype, headers)
     finally:
         fobj.close()

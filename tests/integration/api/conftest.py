@@ -124,12 +124,13 @@ def add_asset(db: asyncpg.Connection) -> AssetFactory:
         duration_s: float | None = 60.0,
         sha256: str | None = "ab" * 32,
         container: str | None = "mov,mp4,m4a,3gp,3g2,mj2",
+        thumbnail_path: str | None = None,
     ) -> uuid.UUID:
         asset_id = uuid.uuid4()
         await db.execute(
             "INSERT INTO assets (id, org_id, path, kind, container, duration_s, sha256, status, "
-            "created_at, updated_at, version) VALUES ($1, $2, $3, 'video', $4, $5, $6, $7, $8, "
-            "$8, 1)",
+            "created_at, updated_at, version, thumbnail_path) VALUES ($1, $2, $3, 'video', $4, "
+            "$5, $6, $7, $8, $8, 1, $9)",
             asset_id,
             org,
             path,
@@ -138,6 +139,7 @@ def add_asset(db: asyncpg.Connection) -> AssetFactory:
             sha256,
             status,
             datetime.now(UTC),
+            thumbnail_path,
         )
         return asset_id
 

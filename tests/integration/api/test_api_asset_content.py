@@ -224,3 +224,48 @@ def test_a_directory_replaced_by_a_link_out_is_not_opened(tmp_path: Path) -> Non
     (root / "clips").rmdir()
     os.symlink(elsewhere, root / "clips")
     assert open_inside(MediaRoot(root), "clips/a.mp4") is None
+
+
+JPEG = b"\xff\xd8\xff\xe0" + bytes(200) + b"\xff\xd9"
+
+
+async def test_the_thumbnail_is_served_as_an_image_to_its_organization_only(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory, settings: Settings
+) -> None:
+    (org_space(settings) / "thumbs").mkdir()
+    (org_space(settings) / "thumbs" / "cut.jpg").write_bytes(JPEG)
+    asset_id = await add_asset("clips/cut.mp4", thumbnail_path="thumbs/cut.jpg")
+    url = f"/v1/assets/{asset_id}/thumbnail"
+    resp = await client.get(url, headers=bearer())
+    assert resp.status == 200
+    assert (resp.headers["Content-Type"], await resp.read()) == ("image/jpeg", JPEG)
+    other = await client.get(url, headers=bearer(org="org-b"))
+    assert other.status == 404 and JPEG not in await other.read()
+
+
+@pytest.mark.parametrize(
+    "thumbnail_path",
+    [None, "thumbs/missing.jpg", "../outside.jpg", "/etc/hostname", "thumbs/page.html"],
+)
+async def test_no_thumbnail_or_one_that_is_not_an_image_in_the_space_is_a_404(
+    client: TestClient[Any, Any],
+    bearer: Headers,
+    add_asset: AssetFactory,
+    settings: Settings,
+    thumbnail_path: str | None,
+) -> None:
+    (org_space(settings) / "thumbs").mkdir()
+    (org_space(settings) / "thumbs" / "page.html").write_bytes(b"<script>alert(1)</script>")
+    (org_space(settings).parent / "outside.jpg").write_bytes(JPEG)
+    asset_id = await add_asset("clips/cut.mp4", thumbnail_path=thumbnail_path)
+    resp = await client.get(f"/v1/assets/{asset_id}/thumbnail", headers=bearer())
+    assert resp.status == 404
+    assert (await resp.json())["status"] == 404
+
+
+async def test_an_unregistered_assets_thumbnail_is_a_409(
+    client: TestClient[Any, Any], bearer: Headers, add_asset: AssetFactory
+) -> None:
+    asset_id = await add_asset("clips/cut.mp4", status="probing", thumbnail_path="t.jpg")
+    resp = await client.get(f"/v1/assets/{asset_id}/thumbnail", headers=bearer())
+    assert resp.status == 409
