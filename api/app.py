@@ -63,7 +63,7 @@ def create_app(settings: ApiSettings, *, limiter: Limiter | None = None) -> web.
         leeway=settings.auth_leeway_seconds,
         remote=remote,
     )
-    app[PRODUCER] = CommandProducer(settings.kafka_bootstrap)
+    app[PRODUCER] = CommandProducer(settings.kafka)
     app[DATABASE] = Database(settings.dsn, settings.db_schema)
     app[LIMITER] = limiter or RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     app[RECENT] = RecentCommands()

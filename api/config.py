@@ -8,6 +8,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from schemas.catalog import Topics
+from schemas.kafka_security import KafkaConnection
 
 
 class AuthSettings(Protocol):
@@ -28,6 +29,8 @@ class ApiSettings(AuthSettings, Protocol):
 
     @property
     def kafka_bootstrap(self) -> str: ...
+    @property
+    def kafka(self) -> KafkaConnection: ...
     @property
     def dsn(self) -> str: ...
     @property

@@ -77,9 +77,9 @@ async def load(
     # A second session builds the audit index's keys while the first COPYs the rest.
     side = await connect(settings.dsn, schema, purpose=f"rebuild-index-{schema}")
     consumer = new_consumer(
-        settings.kafka_bootstrap, None, POLL_RECORDS, partition_fetch_bytes=BULK_FETCH_BYTES
+        settings.kafka, None, POLL_RECORDS, partition_fetch_bytes=BULK_FETCH_BYTES
     )
-    producer = durable_producer(settings.kafka_bootstrap)
+    producer = durable_producer(settings.kafka)
     loader = _Loader(conn, side, schema, DeadLetters(producer, settings.topics.dlq, CONSUMER_NAME))
     kinds: dict[str, TopicKind] = {
         settings.topics.events: "events",

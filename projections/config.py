@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from schemas.catalog import Topics
+from schemas.kafka_security import KafkaConnection
 
 # The one projection that maintains the read model. Positions, epochs and consumer
 # groups are keyed by it, so a second projection could run beside it one day.
@@ -24,6 +25,9 @@ class ProjectorSettings(Protocol):
 
     @property
     def kafka_bootstrap(self) -> str: ...
+
+    @property
+    def kafka(self) -> KafkaConnection: ...
 
     @property
     def dsn(self) -> str: ...

@@ -6,14 +6,18 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from schemas.dlq import dlq_headers
+from schemas.kafka_security import KafkaConnection, kafka_client_options
 
 
-def durable_producer(bootstrap: str) -> AIOKafkaProducer:
+def durable_producer(kafka: KafkaConnection | str) -> AIOKafkaProducer:
     """acks=all + idempotence, for records that must be on the log before we go on:
     a dead letter is the only copy of the decision to skip a record, so it must be
     durable before the batch that skips it commits; a redriven command likewise."""
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, request_timeout_ms=15000
+        **kafka_client_options(kafka),
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=15000,
     )
 
 

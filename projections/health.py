@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from projections import positions
 from projections.kafka import partitions_of
 from schemas.catalog import Topics
+from schemas.kafka_security import KafkaConnection, kafka_client_options
 
 REQUEST_TIMEOUT_MS = 5000
 
@@ -51,13 +52,13 @@ def is_ours(group: str, prefix: str) -> bool:
 
 
 async def end_offsets(
-    bootstrap: str, tps: Iterable[TopicPartition], *, beginning: bool = False
+    bootstrap: KafkaConnection | str, tps: Iterable[TopicPartition], *, beginning: bool = False
 ) -> dict[TopicPartition, int]:
     wanted = list(tps)
     if not wanted:
         return {}
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka_client_options(bootstrap),
         group_id=None,
         enable_auto_commit=False,
         request_timeout_ms=REQUEST_TIMEOUT_MS,
@@ -72,9 +73,11 @@ async def end_offsets(
         await consumer.stop()
 
 
-async def group_lags(bootstrap: str, prefix: str) -> list[PartitionLag]:
+async def group_lags(bootstrap: KafkaConnection | str, prefix: str) -> list[PartitionLag]:
     """Per group of the prefix that committed offsets, per partition: position and end."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=REQUEST_TIMEOUT_MS)
+    admin = AIOKafkaAdminClient(
+        **kafka_client_options(bootstrap), request_timeout_ms=REQUEST_TIMEOUT_MS
+    )
     await admin.start()
     try:
         groups = sorted(g for g, _ in await admin.list_consumer_groups() if is_ours(g, prefix))
@@ -93,7 +96,11 @@ async def group_lags(bootstrap: str, prefix: str) -> list[PartitionLag]:
 
 
 async def projector_lags(
-    conn: asyncpg.Connection, bootstrap: str, topics: Topics, schema: str, projection: str
+    conn: asyncpg.Connection,
+    bootstrap: KafkaConnection | str,
+    topics: Topics,
+    schema: str,
+    projection: str,
 ) -> list[PartitionLag]:
     """The projector's positions (``conn`` on its schema) against the log's ends."""
     tps = await partitions_of(bootstrap, [topics.events, topics.commands])
@@ -103,7 +110,7 @@ async def projector_lags(
     return [PartitionLag(group, tp.topic, tp.partition, stored.get(tp), ends[tp]) for tp in tps]
 
 
-async def dlq_size(bootstrap: str, topic: str) -> int:
+async def dlq_size(bootstrap: KafkaConnection | str, topic: str) -> int:
     """Messages on the DLQ (end - start per partition: it is never compacted)."""
     tps = await partitions_of(bootstrap, [topic])
     starts = await end_offsets(bootstrap, tps, beginning=True)

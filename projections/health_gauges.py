@@ -46,7 +46,7 @@ REFRESH_FAILURES = Counter(
 
 
 async def refresh(settings: ProjectorSettings) -> None:
-    bootstrap, topics = settings.kafka_bootstrap, settings.topics
+    bootstrap, topics = settings.kafka, settings.topics
     lags = await health.group_lags(bootstrap, topics.prefix)
     projector = health.projector_group(topics, settings.db_schema)
     GROUP_LAG.clear()  # a group or partition that went away must not keep its last value

@@ -8,6 +8,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.catalog import Topics
+from schemas.kafka_security import KafkaConnection, kafka_client_options
 
 
 def projection_topics(topics: Topics) -> list[str]:
@@ -20,7 +21,7 @@ BULK_FETCH_BYTES = 8 * 1024 * 1024
 
 
 def new_consumer(
-    bootstrap: str,
+    kafka: KafkaConnection | str,
     group_id: str | None,
     max_records: int,
     *,
@@ -33,7 +34,7 @@ def new_consumer(
     # reverse), and on assignment we seek to the database's positions anyway.
     # "earliest": a partition we know nothing about is projected from its beginning.
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka_client_options(kafka),
         group_id=group_id,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -45,10 +46,12 @@ def new_consumer(
     )
 
 
-async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPartition]:
+async def partitions_of(
+    kafka: KafkaConnection | str, topics: Iterable[str]
+) -> list[TopicPartition]:
     """Every partition of ``topics``; a missing topic is an error, never auto-created."""
     wanted = list(topics)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka), request_timeout_ms=15000)
     await admin.start()
     try:
         described = {t["topic"]: t for t in await admin.describe_topics(wanted)}
@@ -65,19 +68,19 @@ async def partitions_of(bootstrap: str, topics: Iterable[str]) -> list[TopicPart
     return found
 
 
-async def log_ends(bootstrap: str, topics: Topics) -> dict[TopicPartition, int]:
+async def log_ends(kafka: KafkaConnection | str, topics: Topics) -> dict[TopicPartition, int]:
     """The end offset of every partition the projector reads, as of now."""
-    ends, _ = await log_ends_and_times(bootstrap, topics, None)
+    ends, _ = await log_ends_and_times(kafka, topics, None)
     return ends
 
 
 async def log_ends_and_times(
-    bootstrap: str, topics: Topics, at_ms: int | None
+    kafka: KafkaConnection | str, topics: Topics, at_ms: int | None
 ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int | None]]:
     """The end offsets and, given a time, per partition the first offset whose record
     timestamp is at or after it (None: no such record), with one look-up and client."""
-    tps = await partitions_of(bootstrap, projection_topics(topics))
-    consumer = new_consumer(bootstrap, None, 1)
+    tps = await partitions_of(kafka, projection_topics(topics))
+    consumer = new_consumer(kafka, None, 1)
     await consumer.start()
     try:
         ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)

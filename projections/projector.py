@@ -70,9 +70,9 @@ class Projector:
         }
         group = None if until is not None else f"{settings.topics.prefix}.projector.{self.schema}"
         self._consumer = new_consumer(
-            settings.kafka_bootstrap, group, max_records, session_timeout_ms=session_timeout_ms
+            settings.kafka, group, max_records, session_timeout_ms=session_timeout_ms
         )
-        self._producer = durable_producer(settings.kafka_bootstrap)
+        self._producer = durable_producer(settings.kafka)
         self._log = log.bind(projection=projection, schema=self.schema)
         self._writer = BatchWriter(
             projection,
@@ -151,7 +151,7 @@ class Projector:
         if self._until is None:
             self._consumer.subscribe(topics, listener=_Listener(self))
         else:
-            tps = self._partitions or await partitions_of(self._settings.kafka_bootstrap, topics)
+            tps = self._partitions or await partitions_of(self._settings.kafka, topics)
             self._consumer.assign(tps)
         self._started = True
         self._log.info("projector started", group=self._until is None)

@@ -100,7 +100,7 @@ async def rebuild(
             raise RebuildInterrupted(f"schema {taken} already exists; drop it or retry later")
         await migrate(admin, live)  # so there is a live schema, state table included, to swap
         await migrate(admin, fresh)
-        ends = await log_ends(settings.kafka_bootstrap, settings.topics)
+        ends = await log_ends(settings.kafka, settings.topics)
         phases.done("prepare")
         loaded = await _load(settings, admin, fresh, ends, progress, stop)
         records, dead = loaded.records, loaded.dead_lettered

@@ -55,9 +55,9 @@ async def redrive(
     wanted = {str(c.command_id) for c in commands}
     since_ms = int((min(c.requested_at for c in commands) - slack).timestamp() * 1000)
     topic = settings.topics.commands
-    consumer = new_consumer(settings.kafka_bootstrap, None, 500)
-    producer = durable_producer(settings.kafka_bootstrap)
-    tps = await partitions_of(settings.kafka_bootstrap, [topic])
+    consumer = new_consumer(settings.kafka, None, 500)
+    producer = durable_producer(settings.kafka)
+    tps = await partitions_of(settings.kafka, [topic])
     await consumer.start()
     await producer.start()
     scanned = 0

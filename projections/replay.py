@@ -77,7 +77,7 @@ async def replay(
     started = time.monotonic()
     schema = settings.db_schema
     at_ms = int(from_time.timestamp() * 1000) if from_time is not None else None
-    until, targets = await log_ends_and_times(settings.kafka_bootstrap, settings.topics, at_ms)
+    until, targets = await log_ends_and_times(settings.kafka, settings.topics, at_ms)
     conn = await connect(settings.dsn, schema, purpose=f"replay-{schema}")
     try:
         await migrate(conn, schema)

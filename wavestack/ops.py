@@ -27,7 +27,7 @@ log = structlog.get_logger("wavestack.ops")
 
 async def create_topics(settings: Settings) -> int:
     created = await ensure_topics(
-        settings.kafka_bootstrap,
+        settings.kafka,
         settings.topics,
         settings.topic_partitions,
         settings.topic_replication_factor,

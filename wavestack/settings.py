@@ -5,20 +5,37 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, FilePath, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.catalog import Topics
+from schemas.kafka_security import (
+    KafkaConnection,
+    KafkaSecurity,
+    SaslMechanism,
+    SecurityProtocol,
+)
 
 
 class Settings(BaseSettings):
     """Defaults point at the local stack that `make dev` and `make test` start."""
 
     model_config = SettingsConfigDict(
-        env_prefix="WAVESTACK_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="WAVESTACK_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        # An error message must not echo what was given: passwords, DSNs.
+        hide_input_in_errors=True,
     )
 
     kafka_bootstrap: str = "127.0.0.1:19092"
+    # TLS and SASL of every Kafka client (docs/operations.md#kafka-security).
+    kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
+    kafka_sasl_mechanism: SaslMechanism = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: FilePath | None = None
     database_url: SecretStr = SecretStr("postgresql://wavestack@127.0.0.1:55432/wavestack")
     # The PostgreSQL schema that holds the live read model (tests use one per test).
     db_schema: str = Field(default="wavestack", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
@@ -106,6 +123,29 @@ class Settings(BaseSettings):
     publish_start_max_age_seconds: float = Field(default=900.0, gt=0)
     # How often the scheduler looks for due items.
     publish_tick_seconds: float = Field(default=0.2, gt=0, le=5)
+
+    @model_validator(mode="after")
+    def _kafka_security_is_complete(self) -> Settings:
+        # Fail at start-up, not at the first client: SASL without credentials.
+        try:
+            self.kafka  # noqa: B018
+        except ValidationError as exc:
+            raise ValueError(exc.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        return self
+
+    @property
+    def kafka(self) -> KafkaConnection:
+        """Bootstrap and security of every Kafka client (schemas/kafka_security.py)."""
+        return KafkaConnection(
+            bootstrap=self.kafka_bootstrap,
+            security=KafkaSecurity(
+                protocol=self.kafka_security_protocol,
+                sasl_mechanism=self.kafka_sasl_mechanism,
+                sasl_username=self.kafka_sasl_username,
+                sasl_password=self.kafka_sasl_password,
+                ssl_cafile=self.kafka_ssl_cafile,
+            ),
+        )
 
     @property
     def topics(self) -> Topics:

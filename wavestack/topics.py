@@ -8,16 +8,17 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from schemas.catalog import Topics
+from schemas.kafka_security import KafkaConnection, kafka_client_options
 
 # The log is the source of truth: events and commands are never deleted.
 FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 
 
 async def ensure_topics(
-    bootstrap: str, topics: Topics, partitions: int, replication_factor: int = 1
+    kafka: KafkaConnection | str, topics: Topics, partitions: int, replication_factor: int = 1
 ) -> list[str]:
     """Creates the missing topics; returns the names it created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka), request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError, KafkaTimeoutError, RequestTimedOutError
 
 from api.backends.errors import Unavailable
+from schemas.kafka_security import KafkaConnection, connection_of, kafka_client_options
 
 log = structlog.get_logger(__name__)
 
@@ -28,8 +29,9 @@ RETRY_START_AFTER_S = 1.0
 class CommandProducer:
     """One aiokafka producer (acks=all, idempotent), created on first use."""
 
-    def __init__(self, bootstrap: str, *, client_id: str = "wavestack-api") -> None:
-        self._bootstrap = bootstrap
+    def __init__(self, kafka: KafkaConnection | str, *, client_id: str = "wavestack-api") -> None:
+        self._kafka = connection_of(kafka)
+        self._bootstrap = self._kafka.bootstrap
         self._client_id = client_id
         self._producer: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -44,7 +46,7 @@ class CommandProducer:
             if time.monotonic() < self._next_start:
                 raise Unavailable(DEPENDENCY, "Kafka is unreachable")
             producer = AIOKafkaProducer(
-                bootstrap_servers=self._bootstrap,
+                **kafka_client_options(self._kafka),
                 client_id=self._client_id,
                 acks="all",
                 enable_idempotence=True,

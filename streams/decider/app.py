@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
 
 from schemas.catalog import Topics
+from schemas.kafka_security import kafka_client_options
 from streams import metrics
 from streams.decider.agent import MAX_BATCH, Decider, Record
 from streams.decider.restore import restore
@@ -59,10 +60,9 @@ class DeciderProcess:
         self.batch_lock = asyncio.Lock()
         self.stopping = asyncio.Event()
         self.ready = False
-        bootstrap = settings.kafka_bootstrap
         session_ms = int(settings.worker_session_timeout_seconds * 1000)
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka_client_options(settings.kafka),
             group_id=group_id(settings),
             group_instance_id=instance_id(settings, ROLE),
             enable_auto_commit=False,
@@ -76,13 +76,13 @@ class DeciderProcess:
         # "earliest": a stored offset below the log's start (records deleted by an
         # operator) must read what is there, never jump to the end.
         self.restorer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka_client_options(settings.kafka),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+            **kafka_client_options(settings.kafka),
             acks="all",
             enable_idempotence=True,
             linger_ms=LINGER_MS,
@@ -179,7 +179,7 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
 async def ensure_changelog(settings: StreamsSettings) -> None:
     """The compacted changelog topic, partitioned like the commands topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(settings.kafka))
     await admin.start()
     try:
         topic = NewTopic(

@@ -15,6 +15,9 @@ from typing import Any, Protocol
 import faust
 from faust.transport.drivers.aiokafka import Producer
 from faust.types import TableT, TopicT
+from faust.types.auth import CredentialsT
+
+from schemas.kafka_security import KafkaConnection, KafkaSecurity, ssl_context
 
 # Kafka's request size cap for our producers: as large as the API's producer allows a
 # command; faust's default is smaller, which would refuse the events of a command
@@ -29,6 +32,8 @@ class StreamsSettings(Protocol):
 
     @property
     def kafka_bootstrap(self) -> str: ...
+    @property
+    def kafka(self) -> KafkaConnection: ...
     @property
     def topic_prefix(self) -> str: ...
     @property
@@ -98,7 +103,8 @@ def create_streams_app(
     session = settings.worker_session_timeout_seconds
     return StreamsApp(
         app_id or f"{settings.topic_prefix}-{role}",
-        broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
+        broker=[f"kafka://{host.strip()}" for host in settings.kafka.bootstrap.split(",")],
+        broker_credentials=faust_credentials(settings.kafka.security),
         # At-least-once plus deterministic ids; exactly_once is not trusted (DESIGN §10).
         processing_guarantee="at_least_once",
         producer_acks=-1,
@@ -133,6 +139,23 @@ def create_streams_app(
         key_serializer="raw",
         value_serializer="raw",
     )
+
+
+def faust_credentials(security: KafkaSecurity) -> CredentialsT | None:
+    """The same TLS and SASL options as every aiokafka client, in Faust's terms."""
+    context = ssl_context(security)
+    if security.uses_sasl:
+        assert security.sasl_password is not None  # KafkaSecurity's validator saw to it
+        # With a context Faust speaks SASL_SSL, without one SASL_PLAINTEXT.
+        return faust.SASLCredentials(
+            username=security.sasl_username,
+            password=security.sasl_password.get_secret_value(),
+            ssl_context=context,
+            mechanism=security.sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def instance_id(settings: StreamsSettings, role: str) -> str | None:

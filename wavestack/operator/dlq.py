@@ -49,7 +49,7 @@ async def _replays(settings: Settings) -> dict[str, int]:
 async def dlq_list(settings: Settings, wanted: LetterFilter, as_json: bool) -> int:
     replays = await _replays(settings)
     count = 0
-    async for letter in read_letters(settings.kafka_bootstrap, settings.topics.dlq, wanted):
+    async for letter in read_letters(settings.kafka, settings.topics.dlq, wanted):
         count += 1
         entry = summary_of(letter, replays.get(letter.id, 0))
         if as_json:
@@ -70,7 +70,7 @@ async def dlq_list(settings: Settings, wanted: LetterFilter, as_json: bool) -> i
 
 
 async def dlq_show(settings: Settings, letter_id: str, as_json: bool) -> int:
-    letter = await read_letter(settings.kafka_bootstrap, settings.topics.dlq, letter_id)
+    letter = await read_letter(settings.kafka, settings.topics.dlq, letter_id)
     headers = [(k, redact.header_text(k, v)) for k, v in letter.headers]
     key = "(none)" if letter.key is None else letter.key.decode(errors="replace")
     if as_json:

@@ -15,6 +15,7 @@ from aiokafka.structs import ConsumerRecord
 
 from projections.kafka import partitions_of
 from schemas import dlq
+from schemas.kafka_security import KafkaConnection, kafka_client_options
 from wavestack.errors import UserError
 
 REQUEST_TIMEOUT_MS = 5000
@@ -131,9 +132,9 @@ def to_letter(record: ConsumerRecord[bytes, bytes]) -> Letter:
     )
 
 
-def _consumer(bootstrap: str) -> AIOKafkaConsumer:
+def _consumer(bootstrap: KafkaConnection | str) -> AIOKafkaConsumer:
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
+        **kafka_client_options(bootstrap),
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
@@ -142,7 +143,7 @@ def _consumer(bootstrap: str) -> AIOKafkaConsumer:
 
 
 async def read_letters(
-    bootstrap: str, topic: str, wanted: LetterFilter | None = None
+    bootstrap: KafkaConnection | str, topic: str, wanted: LetterFilter | None = None
 ) -> AsyncIterator[Letter]:
     """Every letter on the DLQ as of now (later ones are left for the next look), in
     partition and offset order per partition, that ``wanted`` matches."""
@@ -173,7 +174,7 @@ async def read_letters(
         await consumer.stop()
 
 
-async def read_letter(bootstrap: str, topic: str, letter_id: str) -> Letter:
+async def read_letter(bootstrap: KafkaConnection | str, topic: str, letter_id: str) -> Letter:
     partition, offset = parse_id(letter_id)
     tps = {tp.partition: tp for tp in await partitions_of(bootstrap, [topic])}
     tp = tps.get(partition)

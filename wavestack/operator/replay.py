@@ -65,7 +65,7 @@ class ReplaySummary:
 async def matching_letters(settings: Settings, wanted: LetterFilter) -> list[Letter]:
     # In memory: a DLQ holds the exceptions of a system, not its traffic (thousands,
     # not millions); the count is what the progress bar needs up front.
-    return [x async for x in read_letters(settings.kafka_bootstrap, settings.topics.dlq, wanted)]
+    return [x async for x in read_letters(settings.kafka, settings.topics.dlq, wanted)]
 
 
 async def replay(
@@ -85,7 +85,7 @@ async def replay(
             meter.update(done, force=done == len(letters))
         return summary
     conn = await connect(settings.dsn, settings.db_schema, purpose="dlq-replay")
-    producer = durable_producer(settings.kafka_bootstrap)
+    producer = durable_producer(settings.kafka)
     try:
         await create_journal(conn, settings.db_schema)
         await producer.start()

@@ -54,7 +54,7 @@ class StatusReport:
 async def gather(settings: Settings, older_than: float, grace: float) -> StatusReport:
     now = datetime.now(UTC)
     report = StatusReport(settings.topic_prefix, settings.db_schema, now, older_than, grace)
-    bootstrap, topics = settings.kafka_bootstrap, settings.topics
+    bootstrap, topics = settings.kafka, settings.topics
     try:
         async with asyncio.timeout(SERVICE_TIMEOUT):
             report.lags = await health.group_lags(bootstrap, topics.prefix)
@@ -62,7 +62,7 @@ async def gather(settings: Settings, older_than: float, grace: float) -> StatusR
     except LookupError as exc:
         report.problems.append(f"Kafka: {exc.args[0] if exc.args else exc}")
     except DOWN_ERRORS as exc:
-        report.kafka_error = _down(exc, f"Kafka at {bootstrap}")
+        report.kafka_error = _down(exc, f"Kafka at {settings.kafka_bootstrap}")
     try:
         async with asyncio.timeout(SERVICE_TIMEOUT):
             conn = await connect(settings.dsn, settings.db_schema, purpose="status")

@@ -11,6 +11,7 @@ from aiokafka import TopicPartition
 from projections.catchup import records_between
 from projections.replay import replay, rewind
 from schemas.catalog import Topics
+from schemas.kafka_security import KafkaConnection
 
 EVENTS_0 = TopicPartition("p.events", 0)
 EVENTS_1 = TopicPartition("p.events", 1)
@@ -50,6 +51,7 @@ class Unreachable:
     """Settings pointing nowhere: these calls must fail before any I/O."""
 
     kafka_bootstrap: str = "127.0.0.1:1"
+    kafka: KafkaConnection = field(default_factory=lambda: KafkaConnection(bootstrap="127.0.0.1:1"))
     dsn: str = "postgresql://nobody@127.0.0.1:1/none"
     db_schema: str = "unused"
     topics: Topics = field(default_factory=lambda: Topics("unused"))
