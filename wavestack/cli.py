@@ -70,6 +70,10 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
         return Supervisor([ChildSpec(r, _worker_child, (settings, r)) for r in roles]).run()
     if args.role == "publisher":
         return cmd_publisher(settings, args)
+    if args.role == "integrations":
+        return cmd_integrations(settings)
+    if args.role == "webhooks":
+        return cmd_webhooks(settings)
     _run_worker(settings, args.role)
     return 0
 
@@ -99,6 +103,36 @@ def cmd_publisher(settings: Settings, args: argparse.Namespace) -> int:
         start_http_server(settings.worker_metrics_port + 2, addr=settings.api_host)
     try:
         main(settings, "publisher")
+    except MissingKeyRing as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+def cmd_webhooks(settings: Settings) -> int:
+    """The outbound webhook delivery process (`wavestack worker --role webhooks`)."""
+    from streams.webhooks.app import MissingKeyRing
+    from streams.worker import main
+
+    if settings.worker_metrics_port is not None:
+        # After the decider's, the media app's and the publisher's ports.
+        start_http_server(settings.worker_metrics_port + 3, addr=settings.api_host)
+    try:
+        main(settings, "webhooks")
+    except MissingKeyRing as exc:
+        raise UserError(str(exc)) from None
+    return 0
+
+
+def cmd_integrations(settings: Settings) -> int:
+    """Discord follow-ups of inbound bots (`wavestack worker --role integrations`)."""
+    from streams.integrations.app import MissingKeyRing
+    from streams.worker import main
+
+    if settings.worker_metrics_port is not None:
+        # After the decider's, media app's, publisher's and webhook deliverer's ports.
+        start_http_server(settings.worker_metrics_port + 4, addr=settings.api_host)
+    try:
+        main(settings, "integrations")
     except MissingKeyRing as exc:
         raise UserError(str(exc)) from None
     return 0
@@ -270,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = add("worker", cmd_worker, "run the Faust worker: the decider and the media app")
     worker.add_argument(
         "--role",
-        choices=["all", "decider", "media", "publisher"],
+        choices=["all", "decider", "media", "publisher", "integrations", "webhooks"],
         default="all",
         help="all (default): decider and media, as two processes; or one role",
     )

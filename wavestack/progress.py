@@ -27,7 +27,7 @@ def _eta(p: Progress) -> str:
 class _Bar:
     """A rich bar on stderr, started at the first report (the total is known then)."""
 
-    def __init__(self, label: str, unit: str) -> None:
+    def __init__(self, label: str, unit: str, console: Console | None = None) -> None:
         self._bar = RichProgress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -35,7 +35,7 @@ class _Bar:
             TextColumn(
                 unit + ", {task.fields[rate]}/s, lag {task.fields[lag]}, ETA {task.fields[eta]}"
             ),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
         )
         self._label = label
         self._task: TaskID | None = None

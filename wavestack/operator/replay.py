@@ -79,9 +79,10 @@ async def replay(
     summary = ReplaySummary(run_id=uuid.uuid4(), dry_run=dry_run, matched=len(letters))
     allowed = {settings.topics.commands, settings.topics.events}
     meter = ProgressMeter(len(letters), progress)
+    sent: set[str] = set()  # source headers whose record went in this run
     if dry_run:
         for done, letter in enumerate(letters, 1):
-            _plan(letter, allowed, summary, set())
+            _plan(letter, allowed, summary, sent)
             meter.update(done, force=done == len(letters))
         return summary
     conn = await connect(settings.dsn, settings.db_schema, purpose="dlq-replay")
@@ -89,7 +90,6 @@ async def replay(
     try:
         await create_journal(conn, settings.db_schema)
         await producer.start()
-        sent: set[str] = set()
         for done, letter in enumerate(letters, 1):
             target = _plan(letter, allowed, summary, sent)
             if target is not None:
