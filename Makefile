@@ -27,7 +27,7 @@ dev: install
 	@$(WITH_STACK) $(BIN)/wavestack dev
 
 test: install lint
-	@$(WITH_STACK) $(BIN)/pytest $(PYTEST_ARGS)
+	@WAVESTACK_STACK_PG_FSYNC=off $(WITH_STACK) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check $(CODE)
@@ -35,7 +35,7 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy $(CODE)
 
 bench: install
-	@$(WITH_STACK) $(BIN)/python -m tests.bench
+	@WAVESTACK_STACK_PG_FSYNC=off $(WITH_STACK) $(BIN)/python -m tests.bench
 
 start: install
 	@bash deploy/scripts/stack.sh start

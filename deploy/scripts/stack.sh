@@ -17,6 +17,9 @@ KAFKA_PORT=${WAVESTACK_STACK_KAFKA_PORT:-19092}
 CONTROLLER_PORT=$((KAFKA_PORT + 1))
 PG_PORT=${WAVESTACK_STACK_PG_PORT:-55432}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# PostgreSQL is durable (fsync on) unless asked otherwise: `make test` sets this to
+# "off", since a test database lost to a power cut is simply made again.
+PG_FSYNC=${WAVESTACK_STACK_PG_FSYNC:-on}
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -130,9 +133,10 @@ start_pg() {
     as_postgres "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; die "initdb failed"; }
   fi
-  log "starting postgresql on 127.0.0.1:$PG_PORT"
+  case "$PG_FSYNC" in on | off) ;; *) die "WAVESTACK_STACK_PG_FSYNC must be on or off" ;; esac
+  log "starting postgresql on 127.0.0.1:$PG_PORT (fsync $PG_FSYNC)"
   as_postgres "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off -c synchronous_commit=off" start >/dev/null \
+    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=$PG_FSYNC -c synchronous_commit=$PG_FSYNC" start >/dev/null \
     || { tail -20 "$dir/server.log" >&2; die "postgresql did not start"; }
   as_postgres psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='wavestack'" | grep -q 1 \
     || as_postgres psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE ROLE wavestack LOGIN SUPERUSER"
