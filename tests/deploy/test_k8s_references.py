@@ -1,0 +1,207 @@
+"""What the manifests name exists: probe paths and ports, settings, Secrets, selectors."""
+
+from __future__ import annotations
+
+import urllib.request
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+from prometheus_client import start_http_server
+
+from api.routes import ROUTES
+from tests.deploy.envfiles import settings_from
+from tests.deploy.k8s import (
+    Resource,
+    config_map_refs,
+    containers,
+    env_names,
+    named,
+    pod_templates,
+    port_number,
+    secret_refs,
+    selects,
+)
+from tests.deploy.paths import IMAGE_UID, K8S, setting_names
+from wavestack.cli import build_parser
+
+PROCESSES = ("api", "worker", "publisher", "projector")
+# wavestack/cli.py: the decider serves metrics on the port, media on +1, publisher on +2.
+METRICS_OFFSET = {"worker": 0, "publisher": 2}
+
+
+def _config(resources: list[Resource]) -> dict[str, str]:
+    data: dict[str, str] = named(resources, "ConfigMap")["wavestack-config"]["data"]
+    return data
+
+
+def _deployment(resources: list[Resource], process: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    spec = named(resources, "Deployment")[f"wavestack-{process}"]["spec"]["template"]["spec"]
+    [container] = spec["containers"]
+    return spec, container
+
+
+def test_there_is_one_deployment_per_process_and_a_migration_job(rendered: list[Resource]) -> None:
+    assert set(named(rendered, "Deployment")) == {f"wavestack-{p}" for p in PROCESSES}
+    job = named(rendered, "Job")["wavestack-migrate"]["spec"]["template"]["spec"]
+    assert [c["args"] for c in containers(job)] == [["topics"], ["migrate"]]
+
+
+def test_every_command_is_one_the_cli_knows(rendered: list[Resource]) -> None:
+    parser = build_parser()
+    for _, template in pod_templates(rendered):
+        for container in containers(template["spec"]):
+            parsed = parser.parse_args(container["args"])
+            assert parsed.command == container["args"][0]
+
+
+def test_the_api_probes_are_its_unauthenticated_health_routes(rendered: list[Resource]) -> None:
+    open_routes = {r.path for r in ROUTES if r.method == "GET" and r.scope is None}
+    _, api = _deployment(rendered, "api")
+    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
+    assert api["livenessProbe"]["httpGet"]["path"] == "/healthz"
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert api[probe]["httpGet"]["path"] in open_routes
+        assert port_number(api, api[probe]["httpGet"]["port"]) == int(
+            _config(rendered)["WAVESTACK_API_PORT"]
+        )
+
+
+@pytest.mark.parametrize("process", ["worker", "publisher", "projector"])
+def test_worker_probes_hit_the_metrics_port_the_process_opens(
+    rendered: list[Resource], process: str
+) -> None:
+    config = _config(rendered)
+    expected = (
+        int(config["WAVESTACK_PROJECTOR_METRICS_PORT"])
+        if process == "projector"
+        else int(config["WAVESTACK_WORKER_METRICS_PORT"]) + METRICS_OFFSET[process]
+    )
+    _, container = _deployment(rendered, process)
+    assert "readinessProbe" not in container  # they serve no traffic to gate
+    for probe in ("startupProbe", "livenessProbe"):
+        get = container[probe]["httpGet"]
+        assert get["path"] == "/metrics"
+        assert port_number(container, get["port"]) == expected
+
+
+def test_the_metrics_server_the_workers_start_answers_the_probe_path() -> None:
+    # The same call wavestack/cli.py makes, on a free loopback port.
+    server, thread = start_http_server(0, addr="127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            assert answer.status == 200
+            assert b"# HELP" in answer.read()
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+def test_every_variable_set_is_a_real_setting_with_a_valid_value(rendered: list[Resource]) -> None:
+    names = setting_names()
+    config = _config(rendered)
+    assert set(config) <= names
+    settings = settings_from(config)
+    assert settings.api_host == "0.0.0.0"  # probes come from outside the pod
+    for _, template in pod_templates(rendered):
+        for container in containers(template["spec"]):
+            assert env_names(container) <= names, container["name"]
+
+
+def test_mounts_sit_where_the_settings_point(rendered: list[Resource]) -> None:
+    config = _config(rendered)
+    wanted = {
+        "media": config["WAVESTACK_MEDIA_ROOT"],
+        "faust": config["WAVESTACK_WORKER_DATA_DIR"],
+        "jwt-keys": config["WAVESTACK_AUTH_KEYS_DIR"],
+    }
+    for _, template in pod_templates(rendered):
+        spec = template["spec"]
+        volumes = {v["name"] for v in spec.get("volumes", [])}
+        for container in containers(spec):
+            for mount in container.get("volumeMounts", []):
+                assert mount["name"] in volumes
+                if mount["name"] in wanted:
+                    assert mount["mountPath"] == wanted[mount["name"]]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for _, t in pod_templates(rendered)
+        for v in t["spec"].get("volumes", [])
+        if "persistentVolumeClaim" in v
+    }
+    assert claims <= set(named(rendered, "PersistentVolumeClaim"))
+
+
+def test_secrets_are_referenced_never_defined_and_the_example_documents_them(
+    rendered: list[Resource],
+) -> None:
+    assert not named(rendered, "Secret")
+    examples = {
+        doc["metadata"]["name"]: set(doc["stringData"])
+        for doc in yaml.safe_load_all((K8S / "secrets.example.yaml").read_text())
+    }
+    used: set[tuple[str, str | None]] = set()
+    for _, template in pod_templates(rendered):
+        used |= secret_refs(template["spec"])
+        assert config_map_refs(template["spec"]) <= set(named(rendered, "ConfigMap"))
+    assert {name for name, _ in used} == set(examples)
+    for name, key in used:
+        assert key is None or key in examples[name], (name, key)
+    # The key ring only where credentials are sealed or opened.
+    for _, template in pod_templates(rendered):
+        for container in containers(template["spec"]):
+            has_ring = "WAVESTACK_SECRET_KEY" in env_names(container)
+            assert has_ring == (container["name"] in {"api", "publisher"}), container["name"]
+
+
+def test_every_deployment_has_exactly_its_own_disruption_budget(rendered: list[Resource]) -> None:
+    budgets = named(rendered, "PodDisruptionBudget").values()
+    for name, deployment in named(rendered, "Deployment").items():
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert selects(deployment["spec"]["selector"]["matchLabels"], labels)
+        mine = [b for b in budgets if selects(b["spec"]["selector"]["matchLabels"], labels)]
+        assert len(mine) == 1, name
+        # With one replica a minAvailable would forbid every drain.
+        assert mine[0]["spec"]["maxUnavailable"] == 1
+
+
+def test_services_and_spread_constraints_select_their_pods(rendered: list[Resource]) -> None:
+    deployments = named(rendered, "Deployment").values()
+    for service in named(rendered, "Service").values():
+        [target] = [
+            d
+            for d in deployments
+            if selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"])
+        ]
+        [container] = target["spec"]["template"]["spec"]["containers"]
+        for port in service["spec"]["ports"]:
+            port_number(container, port["targetPort"])
+    for deployment in deployments:
+        template = deployment["spec"]["template"]
+        spread = template["spec"]["topologySpreadConstraints"]
+        assert {c["topologyKey"] for c in spread} == {
+            "topology.kubernetes.io/zone",
+            "kubernetes.io/hostname",
+        }
+        for constraint in spread:
+            assert selects(
+                constraint["labelSelector"]["matchLabels"], template["metadata"]["labels"]
+            )
+
+
+def test_every_container_is_bounded_and_locked_down(rendered: list[Resource]) -> None:
+    for resource, template in pod_templates(rendered):
+        spec = template["spec"]
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] == IMAGE_UID
+        assert spec["serviceAccountName"] == "wavestack"
+        for container in containers(spec):
+            where = f"{resource['metadata']['name']}/{container['name']}"
+            for bound in ("requests", "limits"):
+                assert set(container["resources"][bound]) == {"cpu", "memory"}, where
+            context = container["securityContext"]
+            assert context["readOnlyRootFilesystem"] is True, where
+            assert context["allowPrivilegeEscalation"] is False, where
+            assert context["capabilities"]["drop"] == ["ALL"], where
+    assert named(rendered, "ServiceAccount")["wavestack"]["automountServiceAccountToken"] is False
