@@ -32,6 +32,7 @@ from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
 from api.connections.keys import KeyTable
+from api.mcp.route import mount as mount_mcp
 from api.metrics import Metrics
 from api.middleware import metrics_middleware, problem_middleware
 from api.openapi import document_bytes
@@ -72,6 +73,7 @@ def create_app(settings: ApiSettings, *, limiter: Limiter | None = None) -> web.
     app[METRICS] = Metrics()
     app[OPENAPI] = document_bytes(ROUTES)
     add_routes(app, ROUTES)
+    mount_mcp(app)  # /mcp: the MCP server, behind the same tokens
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         # Best effort: a dependency that is down now is retried on the first request that

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "api", "streams", "clipper", "projections", "wavestack", "vault")
+PACKAGES = ("schemas", "api", "streams", "clipper", "projections", "wavestack", "vault", "client")
 
 # What each package may import from the others (itself is always allowed).
 ALLOWED: dict[str, set[str]] = {
@@ -20,6 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "wavestack": {"schemas", "projections", "streams", "clipper", "vault"},
     # Credential encryption: the standard library and `cryptography` only (checked below).
     "vault": {"schemas"},
+    # The SDK bots install: the command models, nothing of the server (DESIGN §1).
+    "client": {"schemas"},
 }
 # The CLI is the process wiring: it is the one place that starts the API.
 EXCEPTIONS = {("wavestack/cli.py", "api"), ("wavestack/dev.py", "api")}
@@ -78,6 +80,19 @@ def test_vault_imports_only_cryptography_schemas_and_the_standard_library() -> N
         for path in source_files("vault")
         for name in imported_modules(path)
         if name not in allowed
+    ]
+    assert violations == []
+
+
+def test_client_imports_only_schemas_its_http_stack_and_the_standard_library() -> None:
+    import sys
+
+    allowed = set(sys.stdlib_module_names) | {"aiohttp", "multidict", "pydantic", "schemas"}
+    violations = [
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in source_files("client")
+        for name in imported_modules(path)
+        if name not in allowed | {"client", "__future__"}
     ]
     assert violations == []
 
