@@ -81,7 +81,9 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
                 "application/json": {"schema": {"$ref": REF.format(model=names[route.body])}}
             },
         }
-        op["responses"]["202"] = {
+        # A creating route that answers 201 (a webhook: its secret) has no generic 202.
+        success = "201" if "201" in {status for status, _ in route.answers} else "202"
+        op["responses"][success] = {
             "description": "Accepted: the command is on the log",
             "content": {"application/json": {"schema": {"$ref": REF.format(model="Accepted")}}},
         }

@@ -120,9 +120,31 @@ COMMANDS = Table(
     ),
 )  # fmt: skip
 
+WEBHOOKS = Table(
+    "webhooks",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "url", "event_types", "description", "status", "disabled_reason",
+        "secret_rotated_at", "previous_secret_expires_at", "created_at", "deleted_at",
+        "updated_at", "version",
+    ),
+)  # fmt: skip
+
+WEBHOOK_DELIVERIES = Table(
+    "webhook_deliveries",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "subscription_id", "event_id", "event_type", "replay_id", "status",
+        "attempts", "response_status", "response_codes", "summary", "next_attempt_at",
+        "first_attempt_at", "last_attempt_at", "updated_at", "version",
+    ),
+)  # fmt: skip
+
 FOLDED: tuple[Table, ...] = (
     ORGANIZATIONS, PROJECTS, QUEUE_ITEMS, ASSETS, CLIPS, COMMANDS, PUBLISH_ATTEMPTS, POST_ROWS,
-    CONNECTIONS,
+    CONNECTIONS, WEBHOOKS, WEBHOOK_DELIVERIES,
 )  # fmt: skip
 
 # The audit index is append-only (first copy of an event id wins), never folded;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent_commands, commands, events, publishing
+from schemas import agent_commands, commands, events, publishing, webhooks
 from schemas.base import Message
 
 
@@ -55,6 +55,12 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         publishing.CompletePublish,
         publishing.FailPublishAttempt,
         publishing.RecordReconciliation,
+        webhooks.CreateWebhook,
+        webhooks.RotateWebhookSecret,
+        webhooks.DeleteWebhook,
+        webhooks.DisableWebhook,
+        webhooks.ReplayWebhook,
+        webhooks.RecordWebhookDelivery,
     )
 }
 
@@ -85,5 +91,11 @@ EVENT_TYPES: dict[str, type[Message]] = {
         publishing.PublishReconciled,
         publishing.ItemUnconfirmed,
         publishing.ItemRetried,
+        webhooks.WebhookCreated,
+        webhooks.WebhookSecretRotated,
+        webhooks.WebhookDeleted,
+        webhooks.WebhookDisabled,
+        webhooks.WebhookReplayRequested,
+        webhooks.WebhookDeliveryRecorded,
     )
 }

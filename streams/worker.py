@@ -15,8 +15,8 @@ from streams.media import app as media_app
 from streams.media.app import MediaSettings
 from streams.publishing import app as publisher_app
 
-Role = Literal["decider", "media", "publisher"]
-ROLES: tuple[Role, ...] = ("decider", "media", "publisher")
+Role = Literal["decider", "media", "publisher", "webhooks"]
+ROLES: tuple[Role, ...] = ("decider", "media", "publisher", "webhooks")
 # The Faust apps; the decider is a plain aiokafka process (streams/decider/app.py).
 FACTORIES: dict[Role, Callable[..., faust.App]] = {
     "media": media_app.create_app,
@@ -49,6 +49,13 @@ def main(settings: MediaSettings, role: Role, *, web: bool = False) -> None:
     """Blocks until the app stops; logging is the caller's (wavestack.logging)."""
     if role == "decider":
         decider_app.main(settings)
+        return
+    if role == "webhooks":
+        # A plain aiokafka process like the decider (streams/webhooks/app.py).
+        from streams.webhooks import app as webhooks_app
+
+        run_webhooks: Any = webhooks_app.main  # it reads more settings than MediaSettings names
+        run_webhooks(settings)
         return
     quiet_faust_logging()
     app: Any = FACTORIES[role](settings, web=web)

@@ -147,6 +147,17 @@ class Settings(BaseSettings):
             ),
         )
 
+    # Outbound webhooks (docs/api.md#webhooks): the waits between attempts (Standard
+    # Webhooks' example schedule: now, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h,
+    # 24 h; one attempt more than waits), one request's time limit, and how many
+    # requests one subscription may have in flight (the rest wait in the due table).
+    webhook_retry_schedule_seconds: list[float] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400], max_length=50
+    )
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    webhook_concurrency_per_subscription: int = Field(default=4, ge=1, le=64)
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, le=10)
+
     @property
     def topics(self) -> Topics:
         return Topics(self.topic_prefix)

@@ -26,6 +26,7 @@ from projections.handlers import (
     projects,
     publish,
     queue,
+    webhooks,
 )
 from projections.tables import (
     ASSETS,
@@ -37,6 +38,8 @@ from projections.tables import (
     PROJECTS,
     PUBLISH_ATTEMPTS,
     QUEUE_ITEMS,
+    WEBHOOK_DELIVERIES,
+    WEBHOOKS,
     Row,
     Table,
 )
@@ -70,6 +73,14 @@ from schemas.publishing import (
     PublishCheckpointed,
     PublishReconciled,
     PublishStarted,
+)
+from schemas.webhooks import (
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookDeliveryRecorded,
+    WebhookDisabled,
+    WebhookReplayRequested,
+    WebhookSecretRotated,
 )
 
 Fold = Callable[[Row | None, Decoded[Message]], Row | None]
@@ -129,6 +140,12 @@ EVENT_HANDLERS: dict[str, Handler] = {
     PublishReconciled.TYPE: Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.reconciled),
     ConnectionCreated.TYPE: _on(CONNECTIONS, connections.created),
     ConnectionDeleted.TYPE: _on(CONNECTIONS, connections.deleted),
+    WebhookCreated.TYPE: _on(WEBHOOKS, webhooks.created),
+    WebhookSecretRotated.TYPE: _on(WEBHOOKS, webhooks.rotated),
+    WebhookDisabled.TYPE: _on(WEBHOOKS, webhooks.disabled),
+    WebhookDeleted.TYPE: _on(WEBHOOKS, webhooks.deleted),
+    WebhookReplayRequested.TYPE: _on(WEBHOOKS, webhooks.unchanged),
+    WebhookDeliveryRecorded.TYPE: _on(WEBHOOK_DELIVERIES, webhooks.delivery_recorded),
 }
 
 # The further rows an event folds into, after its entry in EVENT_HANDLERS: an

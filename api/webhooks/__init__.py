@@ -1,0 +1,1 @@
+"""Outbound webhook subscriptions: bodies, handlers and the read model (DESIGN.md §13)."""

@@ -1,0 +1,272 @@
+"""The delivery process: its consumer group on the events topic, the due table, the lanes.
+
+Plain aiokafka like the decider: it reads every event, and most are for no
+subscription, so it skips them by the ``type`` header before parsing anything. Per
+fetched batch: subscription events first (so a subscription made in the same batch
+applies), then the events some active subscription takes become due rows; rows,
+subscription state and replay jobs commit in one PostgreSQL transaction, then the
+offsets. The consumer never waits for a delivery: retries and slow endpoints live
+in the due table (streams/webhooks/store.py), served by the dispatcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from pydantic import SecretStr
+
+from schemas.catalog import Topics
+from schemas.codec import DecodeError, read
+from schemas.kafka_security import kafka_client_options
+from schemas.webhooks import WebhookReplayRequested, public_event
+from streams.publishing.adapters.http import create_session
+from streams.runtime.app import StreamsSettings, instance_id
+from streams.runtime.sending import TYPE_HEADER
+from streams.webhooks import attempts, store
+from streams.webhooks.dispatch import Dispatcher
+from streams.webhooks.replay import run_replay
+from streams.webhooks.store import DueRow
+from streams.webhooks.subscriptions import STATE_TYPES, Registry, apply, from_row, to_row
+from vault.keyring import InvalidKeyRing, KeyRing
+
+ROLE = "webhooks"
+READY_MESSAGE = "Worker ready"
+MAX_BATCH = 1000
+REFRESH_SECONDS = 2.0
+
+log = structlog.get_logger("streams.webhooks")
+
+
+class WebhookSettings(StreamsSettings, Protocol):
+    @property
+    def dsn(self) -> str: ...
+    @property
+    def db_schema(self) -> str: ...
+    @property
+    def egress_allow_private(self) -> bool: ...
+    @property
+    def webhook_retry_schedule_seconds(self) -> list[float]: ...
+    @property
+    def webhook_timeout_seconds(self) -> float: ...
+    @property
+    def webhook_concurrency_per_subscription(self) -> int: ...
+    @property
+    def webhook_poll_seconds(self) -> float: ...
+    @property
+    def secret_key(self) -> SecretStr | None: ...
+
+
+def group_id(settings: StreamsSettings) -> str:
+    return f"{settings.topic_prefix}-webhooks"
+
+
+def _type(record: ConsumerRecord[bytes, bytes]) -> str:
+    for name, value in record.headers:
+        if name == TYPE_HEADER:
+            return str(value.decode(errors="replace"))
+    return ""
+
+
+class WebhookProcess:
+    """Owns the clients; ``run`` delivers until ``stop`` is called."""
+
+    def __init__(self, settings: WebhookSettings, ring: KeyRing) -> None:
+        self.settings = settings
+        self.ring = ring
+        self.topics = Topics(settings.topic_prefix)
+        self.registry = Registry()
+        self.stopping = asyncio.Event()
+        self.consumer = AIOKafkaConsumer(
+            self.topics.events,
+            **kafka_client_options(settings.kafka),
+            group_id=group_id(settings),
+            group_instance_id=instance_id(settings, ROLE),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=MAX_BATCH,
+            session_timeout_ms=int(settings.worker_session_timeout_seconds * 1000),
+        )
+        self.producer = AIOKafkaProducer(
+            **kafka_client_options(settings.kafka),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+        )
+        self.pool: asyncpg.Pool | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        schema = self.settings.db_schema
+        self.pool = await asyncpg.create_pool(self.settings.dsn, min_size=1, max_size=8)
+        session = create_session(allow_private=self.settings.egress_allow_private)
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            async with self.pool.acquire() as conn:
+                with contextlib.suppress(asyncpg.UniqueViolationError):
+                    await store.create(conn, schema)
+            await self._refresh()
+            await self.producer.start()
+            self.dispatcher = Dispatcher(
+                pool=self.pool,
+                db_schema=schema,
+                producer=self.producer,
+                topics=self.topics,
+                registry=self.registry,
+                ring=self.ring,
+                session=session,
+                schedule=self.settings.webhook_retry_schedule_seconds,
+                timeout_seconds=self.settings.webhook_timeout_seconds,
+                per_subscription=self.settings.webhook_concurrency_per_subscription,
+                poll_seconds=self.settings.webhook_poll_seconds,
+            )
+            await self.consumer.start()
+            tasks = [
+                asyncio.create_task(self.dispatcher.run(self.stopping)),
+                asyncio.create_task(self._every(REFRESH_SECONDS, self._refresh)),
+                asyncio.create_task(self._every(self.settings.webhook_poll_seconds, self._replays)),
+            ]
+            log.warning(READY_MESSAGE, role=ROLE, group=group_id(self.settings))
+            while not self.stopping.is_set():
+                fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+                records = [r for rs in fetched.values() for r in rs]
+                if records:
+                    await self._consume(records)
+                    await self.consumer.commit()
+                    self.dispatcher.wake.set()
+        finally:
+            self.stopping.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if self.dispatcher is not None:
+                await self.dispatcher.drain()
+            await self.consumer.stop()
+            await self.producer.stop()
+            await session.close()
+            await self.pool.close()
+
+    async def _every(self, seconds: float, job: Any) -> None:
+        while not self.stopping.is_set():
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:
+                log.exception("webhook_background_failed", job=job.__name__)
+
+    async def _consume(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        assert self.pool is not None
+        changed: dict[Any, Any] = {}
+        replays: list[tuple[Any, ...]] = []
+        due: list[DueRow] = []
+        for record in records:  # subscription changes first
+            kind = _type(record)
+            if kind not in STATE_TYPES and kind != WebhookReplayRequested.TYPE:
+                continue
+            try:
+                decoded = read(record.value)
+            except DecodeError:
+                continue  # the decider wrote it; whoever cannot read it dead-letters it
+            env = decoded.envelope
+            if isinstance(decoded.message, WebhookReplayRequested):
+                since = decoded.message.since
+                replays.append(
+                    (env.command_id, env.org_id, env.aggregate_id, since, env.occurred_at)
+                )
+                continue
+            before = self.registry.by_id.get(env.aggregate_id)
+            after = apply(before, env, decoded.message)
+            if after is not None and after is not before:
+                self.registry.put(after)
+                changed[after.id] = after
+                if after.status != "active" and self.dispatcher is not None:
+                    self.dispatcher.forget(after.id)
+        for record in records:
+            if _type(record) not in self.registry.types:
+                continue
+            try:
+                env = read(record.value).envelope
+            except DecodeError:
+                continue
+            subs = self.registry.matching(env)
+            if not subs:
+                continue
+            body = json.dumps(public_event(env)).encode()
+            for sub in subs:
+                delivery = attempts.delivery_id(sub.id, env.id, None)
+                due.append(DueRow(delivery, env.org_id, sub.id, env.id, env.type, None, 1, body))
+        if not (changed or replays or due):
+            return
+        schema = self.settings.db_schema
+        async with self.pool.acquire() as conn, conn.transaction():
+            for sub in changed.values():
+                await store.save_subscription(conn, schema, to_row(sub))
+            for job in replays:
+                await store.add_replay(conn, schema, *job)
+            await store.insert_due(conn, schema, due, datetime.now(UTC))
+
+    async def _refresh(self) -> None:
+        """Subscriptions other processes of the group saw (their partitions) come in here."""
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            rows = await store.load_subscriptions(conn, self.settings.db_schema)
+        for row in rows:
+            sub = from_row(row)
+            known = self.registry.by_id.get(sub.id)
+            if known is None or known.version < sub.version:
+                self.registry.put(sub)
+
+    async def _replays(self) -> None:
+        assert self.pool is not None
+        schema = self.settings.db_schema
+        async with self.pool.acquire() as conn:
+            jobs = await store.open_replays(conn, schema)
+        for job in jobs:
+            sub = self.registry.by_id.get(job["subscription_id"])
+            if sub is not None and sub.status == "active":
+                await run_replay(
+                    self.settings.kafka,
+                    self.topics.events,
+                    self.pool,
+                    schema,
+                    sub,
+                    job["replay_id"],
+                    job["since"],
+                )
+            async with self.pool.acquire() as conn:
+                await store.replay_done(conn, schema, job["replay_id"])
+            if self.dispatcher is not None:
+                self.dispatcher.wake.set()
+
+
+class MissingKeyRing(RuntimeError):
+    """WAVESTACK_SECRET_KEY is unset or invalid: no secret can be derived."""
+
+
+def main(settings: WebhookSettings) -> None:
+    """Runs the delivery process until SIGTERM or SIGINT."""
+    if settings.secret_key is None:
+        raise MissingKeyRing("WAVESTACK_SECRET_KEY is not set: webhook secrets cannot be derived")
+    try:
+        ring = KeyRing.parse(settings.secret_key.get_secret_value())
+    except InvalidKeyRing as exc:
+        raise MissingKeyRing(f"WAVESTACK_SECRET_KEY is not a valid key ring ({exc})") from None
+
+    async def serve() -> None:
+        process = WebhookProcess(settings, ring)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, process.stop)
+        await process.run()
+
+    asyncio.run(serve())
