@@ -7,7 +7,10 @@ import os
 import stat
 import time
 import uuid
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from clipper.errors import MediaError
+from clipper.paths import MediaRoot, validate_relative_path
 
 CLIPS_DIR = "clips"
 # Inside clips/ so a rename into clips/<xx>/ never crosses file systems.
@@ -88,3 +91,32 @@ def cleanup_stale_temp_files(root: Path, *, older_than_seconds: float = 0.0) -> 
             continue  # another worker cleaned it at the same moment
         removed.append(entry)
     return removed
+
+
+def remove_from(space: MediaRoot, relative: str) -> bool:
+    """Removes the file ``relative`` names in ``space``; False when there was nothing to
+    remove (so a repeat is harmless) or the name leads outside the space.
+
+    The name itself goes: a link is removed, never what it points to, and only when its
+    directory resolves inside the space. A running ffmpeg that has the file open keeps
+    reading it (POSIX unlink), so a clip under way still finishes.
+    """
+    try:
+        clean = validate_relative_path(relative)
+        parent = (space.root / clean).parent.resolve()
+    except (MediaError, OSError, RuntimeError):
+        return False
+    if not parent.is_relative_to(space.root):
+        return False
+    target = parent / PurePosixPath(clean).name
+    try:
+        info = target.lstat()
+    except OSError:
+        return False
+    if not (stat.S_ISREG(info.st_mode) or stat.S_ISLNK(info.st_mode)):
+        return False
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return False
+    return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent_commands, commands, events, publishing, webhooks
+from schemas import agent_commands, commands, events, publishing
 from schemas.base import Message
 
 
@@ -38,6 +38,7 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         commands.RescheduleItem,
         commands.CreateProject,
         commands.RegisterAsset,
+        commands.DeleteAsset,
         commands.RequestClip,
         agent_commands.RecordAssetProbe,
         agent_commands.FailAssetRegistration,
@@ -55,12 +56,6 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         publishing.CompletePublish,
         publishing.FailPublishAttempt,
         publishing.RecordReconciliation,
-        webhooks.CreateWebhook,
-        webhooks.RotateWebhookSecret,
-        webhooks.DeleteWebhook,
-        webhooks.DisableWebhook,
-        webhooks.ReplayWebhook,
-        webhooks.RecordWebhookDelivery,
     )
 }
 
@@ -76,6 +71,7 @@ EVENT_TYPES: dict[str, type[Message]] = {
         events.AssetRegistrationRequested,
         events.AssetRegistered,
         events.AssetRegistrationFailed,
+        events.AssetDeleted,
         events.ClipRequested,
         events.ClipStarted,
         events.ClipProgressed,
@@ -91,11 +87,5 @@ EVENT_TYPES: dict[str, type[Message]] = {
         publishing.PublishReconciled,
         publishing.ItemUnconfirmed,
         publishing.ItemRetried,
-        webhooks.WebhookCreated,
-        webhooks.WebhookSecretRotated,
-        webhooks.WebhookDeleted,
-        webhooks.WebhookDisabled,
-        webhooks.WebhookReplayRequested,
-        webhooks.WebhookDeliveryRecorded,
     )
 }

@@ -90,6 +90,18 @@ class RegisterAsset(Command):
     project_id: uuid.UUID | None = None
 
 
+class DeleteAsset(Command):
+    """Removes an asset: its file leaves the organization's space; the row stays, as
+    ``deleted``, so clips and audit keep their references."""
+
+    TYPE: ClassVar[str] = "asset.DeleteAsset"
+    AGGREGATE_TYPE: ClassVar[str] = "asset"
+
+    # Set by the API when another live asset of the organization names the same file
+    # (identical clips share their content-addressed output): then only the row goes.
+    keep_file: bool = False
+
+
 class ClipSource(BaseModel):
     """Where a clip comes from: a registered asset, or a path under the media root."""
 

@@ -124,6 +124,18 @@ class AssetRegistrationFailed(Event):
     reason: str
 
 
+class AssetDeleted(Event):
+    """The asset is gone; the media process removes ``path`` and the thumbnail from
+    the organization's space, unless ``keep_file`` (another asset names them too)."""
+
+    TYPE: ClassVar[str] = "asset.AssetDeleted"
+    AGGREGATE_TYPE: ClassVar[str] = "asset"
+
+    path: str
+    thumbnail_path: str | None = None
+    keep_file: bool = False
+
+
 class ClipRequested(Event):
     TYPE: ClassVar[str] = "clip.ClipRequested"
     AGGREGATE_TYPE: ClassVar[str] = "clip"

@@ -13,7 +13,7 @@ from api.backends.postgres import Database
 from api.reads.paging import ListQuery, Page, Where, fetch_page, uuid_key
 from schemas.commands import AssetKind
 
-AssetStatus = Literal["probing", "registered", "failed"]
+AssetStatus = Literal["probing", "registered", "failed", "deleted"]
 
 COLUMNS = (
     "id, project_id, path, kind, title, container, duration_s, width, height, size_bytes, "

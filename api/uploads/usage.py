@@ -1,7 +1,8 @@
 """An organization's storage: what the read model holds, plus uploads not counted there yet.
 
 Stored bytes are the probed sizes of the organization's assets (sources and clips)
-that are not ``failed``. An upload counts with its declared ``Upload-Length`` from its
+that are neither ``failed`` nor ``deleted`` (deleted ones are not counted as assets
+either). An upload counts with its declared ``Upload-Length`` from its
 creation until its asset has a probed size, so bytes on their way are reserved and a
 finished upload is never counted twice or not at all.
 """
@@ -34,7 +35,7 @@ async def _stored(db: Database, org_id: str) -> tuple[int, int, int]:
     row = await db.fetchrow(
         "SELECT COALESCE(SUM(size_bytes) FILTER (WHERE status <> 'failed'), 0)::bigint AS bytes,"
         " count(*) AS assets, (SELECT count(*) FROM clips WHERE org_id = $1) AS clips"
-        " FROM assets WHERE org_id = $1",
+        " FROM assets WHERE org_id = $1 AND status <> 'deleted'",
         org_id,
     )
     if row is None:  # an aggregate always answers one row

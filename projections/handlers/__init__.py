@@ -26,7 +26,6 @@ from projections.handlers import (
     projects,
     publish,
     queue,
-    webhooks,
 )
 from projections.tables import (
     ASSETS,
@@ -38,8 +37,6 @@ from projections.tables import (
     PROJECTS,
     PUBLISH_ATTEMPTS,
     QUEUE_ITEMS,
-    WEBHOOK_DELIVERIES,
-    WEBHOOKS,
     Row,
     Table,
 )
@@ -47,6 +44,7 @@ from schemas.base import Message
 from schemas.codec import Decoded
 from schemas.envelope import Envelope
 from schemas.events import (
+    AssetDeleted,
     AssetRegistered,
     AssetRegistrationFailed,
     AssetRegistrationRequested,
@@ -73,14 +71,6 @@ from schemas.publishing import (
     PublishCheckpointed,
     PublishReconciled,
     PublishStarted,
-)
-from schemas.webhooks import (
-    WebhookCreated,
-    WebhookDeleted,
-    WebhookDeliveryRecorded,
-    WebhookDisabled,
-    WebhookReplayRequested,
-    WebhookSecretRotated,
 )
 
 Fold = Callable[[Row | None, Decoded[Message]], Row | None]
@@ -124,6 +114,7 @@ EVENT_HANDLERS: dict[str, Handler] = {
     AssetRegistrationRequested.TYPE: _on(ASSETS, assets.registration_requested),
     AssetRegistered.TYPE: _on(ASSETS, assets.registered),
     AssetRegistrationFailed.TYPE: _on(ASSETS, assets.registration_failed),
+    AssetDeleted.TYPE: _on(ASSETS, assets.deleted),
     ClipRequested.TYPE: _on(CLIPS, clips.requested),
     ClipStarted.TYPE: _on(CLIPS, clips.started),
     ClipProgressed.TYPE: _on(CLIPS, clips.progressed),
@@ -140,12 +131,6 @@ EVENT_HANDLERS: dict[str, Handler] = {
     PublishReconciled.TYPE: Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.reconciled),
     ConnectionCreated.TYPE: _on(CONNECTIONS, connections.created),
     ConnectionDeleted.TYPE: _on(CONNECTIONS, connections.deleted),
-    WebhookCreated.TYPE: _on(WEBHOOKS, webhooks.created),
-    WebhookSecretRotated.TYPE: _on(WEBHOOKS, webhooks.rotated),
-    WebhookDisabled.TYPE: _on(WEBHOOKS, webhooks.disabled),
-    WebhookDeleted.TYPE: _on(WEBHOOKS, webhooks.deleted),
-    WebhookReplayRequested.TYPE: _on(WEBHOOKS, webhooks.unchanged),
-    WebhookDeliveryRecorded.TYPE: _on(WEBHOOK_DELIVERIES, webhooks.delivery_recorded),
 }
 
 # The further rows an event folds into, after its entry in EVENT_HANDLERS: an

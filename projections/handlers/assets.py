@@ -9,7 +9,12 @@ from projections.handlers.guard import applies, changed
 from projections.tables import ASSETS, Row, new_row
 from schemas.base import Message
 from schemas.codec import Decoded
-from schemas.events import AssetRegistered, AssetRegistrationFailed, AssetRegistrationRequested
+from schemas.events import (
+    AssetDeleted,
+    AssetRegistered,
+    AssetRegistrationFailed,
+    AssetRegistrationRequested,
+)
 
 
 def registration_requested(row: Row | None, decoded: Decoded[Message]) -> Row | None:
@@ -75,3 +80,11 @@ def registered(row: Row | None, decoded: Decoded[Message]) -> Row | None:
 def registration_failed(row: Row | None, decoded: Decoded[Message]) -> Row | None:
     failure = decoded.as_(AssetRegistrationFailed)
     return mark_failed(row, decoded.envelope, failure.reason, failure.code)
+
+
+def deleted(row: Row | None, decoded: Decoded[Message]) -> Row | None:
+    """The row stays (clips and audit name it) as 'deleted'; its size no longer counts."""
+    decoded.as_(AssetDeleted)
+    if row is None or not applies(row, decoded.envelope):
+        return row
+    return changed(row, decoded.envelope, status="deleted")

@@ -10,11 +10,16 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.agent_commands import FailAssetRegistration, RecordAssetProbe, RegisterClipOutput
 from schemas.base import Command, Event
-from schemas.commands import AssetKind, RegisterAsset
-from schemas.events import AssetRegistered, AssetRegistrationFailed, AssetRegistrationRequested
+from schemas.commands import AssetKind, DeleteAsset, RegisterAsset
+from schemas.events import (
+    AssetDeleted,
+    AssetRegistered,
+    AssetRegistrationFailed,
+    AssetRegistrationRequested,
+)
 from streams.domain.common import CONFLICT, NOT_FOUND, Decision, applied, duplicate, rejected
 
-AssetStatus = Literal["probing", "registered", "failed"]
+AssetStatus = Literal["probing", "registered", "failed", "deleted"]
 
 
 class AssetState(BaseModel):
@@ -25,6 +30,7 @@ class AssetState(BaseModel):
     kind: AssetKind
     title: str
     project_id: uuid.UUID | None = None
+    thumbnail_path: str | None = None
 
 
 def decide(command: Command, state: AssetState | None, now: datetime) -> Decision:
@@ -37,6 +43,8 @@ def decide(command: Command, state: AssetState | None, now: datetime) -> Decisio
             return _fail(command, state)
         case RegisterClipOutput():
             return _register_output(command, state)
+        case DeleteAsset():
+            return _delete(command, state)
     raise TypeError(f"not an asset command: {command.TYPE}")
 
 
@@ -58,9 +66,12 @@ def evolve(state: AssetState | None, event: Event) -> AssetState:
                 kind=event.kind,
                 title=event.title,
                 project_id=event.project_id,
+                thumbnail_path=event.thumbnail_path,
             )
         case AssetRegistrationFailed() if state is not None:
             return state.model_copy(update={"status": "failed"})
+        case AssetDeleted() if state is not None:
+            return state.model_copy(update={"status": "deleted"})
     raise ValueError(f"{event.TYPE} cannot apply to asset state {state!r}")
 
 
@@ -79,8 +90,8 @@ def _record_probe(command: RecordAssetProbe, state: AssetState | None) -> Decisi
         return rejected(NOT_FOUND, "asset not found")
     if state.status == "registered":
         return duplicate("the asset is already registered")
-    if state.status == "failed":
-        return rejected(CONFLICT, "the asset's registration already failed")
+    if state.status in ("failed", "deleted"):
+        return rejected(CONFLICT, f"the asset is {state.status} already")
     return applied(
         AssetRegistered(
             path=state.path,
@@ -97,9 +108,23 @@ def _fail(command: FailAssetRegistration, state: AssetState | None) -> Decision:
         return rejected(NOT_FOUND, "asset not found")
     if state.status == "failed":
         return duplicate("the asset's registration already failed")
-    if state.status == "registered":
-        return rejected(CONFLICT, "the asset is already registered")
+    if state.status in ("registered", "deleted"):
+        return rejected(CONFLICT, f"the asset is {state.status} already")
     return applied(AssetRegistrationFailed(code=command.code, reason=command.reason))
+
+
+def _delete(command: DeleteAsset, state: AssetState | None) -> Decision:
+    if state is None:
+        return rejected(NOT_FOUND, "asset not found")
+    if state.status == "deleted":
+        return duplicate("the asset is already deleted")
+    if state.status == "probing":
+        # Its probe is on its way and would register a file that is gone.
+        return rejected(CONFLICT, "the asset is being probed; delete it once it is registered")
+    deleted = AssetDeleted(
+        path=state.path, thumbnail_path=state.thumbnail_path, keep_file=command.keep_file
+    )
+    return applied(deleted)
 
 
 def _register_output(command: RegisterClipOutput, state: AssetState | None) -> Decision:

@@ -22,6 +22,7 @@ from schemas.base import Command, Event
 from schemas.commands import (
     CancelItem,
     CreateProject,
+    DeleteAsset,
     EnqueueItem,
     RegisterAsset,
     RequestClip,
@@ -38,15 +39,7 @@ from schemas.publishing import (
     RetryItem,
     StartPublish,
 )
-from schemas.webhooks import (
-    CreateWebhook,
-    DeleteWebhook,
-    DisableWebhook,
-    RecordWebhookDelivery,
-    ReplayWebhook,
-    RotateWebhookSecret,
-)
-from streams.domain import asset, clip, connection, project, queue, webhook
+from streams.domain import asset, clip, connection, project, queue
 from streams.domain.common import Decision
 
 S = TypeVar("S", bound=BaseModel)
@@ -75,10 +68,6 @@ CLIP = Aggregate("clip", clip.ClipState, clip.decide, clip.evolve)
 CONNECTION = Aggregate(
     "connection", connection.ConnectionState, connection.decide, connection.evolve
 )
-WEBHOOK = Aggregate("webhook", webhook.WebhookState, webhook.decide, webhook.evolve)
-WEBHOOK_DELIVERY = Aggregate(
-    "webhook_delivery", webhook.DeliveryState, webhook.decide_delivery, webhook.evolve_delivery
-)
 
 HANDLERS: dict[str, Aggregate[Any]] = {
     EnqueueItem.TYPE: QUEUE_ITEM,
@@ -95,6 +84,7 @@ HANDLERS: dict[str, Aggregate[Any]] = {
     DeleteConnection.TYPE: CONNECTION,
     CreateProject.TYPE: PROJECT,
     RegisterAsset.TYPE: ASSET,
+    DeleteAsset.TYPE: ASSET,
     RecordAssetProbe.TYPE: ASSET,
     FailAssetRegistration.TYPE: ASSET,
     RegisterClipOutput.TYPE: ASSET,
@@ -103,12 +93,6 @@ HANDLERS: dict[str, Aggregate[Any]] = {
     RecordClipProgress.TYPE: CLIP,
     CompleteClip.TYPE: CLIP,
     FailClip.TYPE: CLIP,
-    CreateWebhook.TYPE: WEBHOOK,
-    RotateWebhookSecret.TYPE: WEBHOOK,
-    DeleteWebhook.TYPE: WEBHOOK,
-    DisableWebhook.TYPE: WEBHOOK,
-    ReplayWebhook.TYPE: WEBHOOK,
-    RecordWebhookDelivery.TYPE: WEBHOOK_DELIVERY,
 }
 
 # Commands that bring their aggregate into being (its id derives from the command id).
@@ -121,7 +105,5 @@ CREATING: frozenset[str] = frozenset(
         RequestClip.TYPE,
         RegisterClipOutput.TYPE,
         CreateConnection.TYPE,
-        CreateWebhook.TYPE,
-        RecordWebhookDelivery.TYPE,
     }
 )

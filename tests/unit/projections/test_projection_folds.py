@@ -8,14 +8,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from projections.apply import handlers_for
-from projections.handlers import COMMAND_HANDLER, EVENT_HANDLERS, Handler
+from projections.handlers import COMMAND_HANDLER, EVENT_HANDLERS, Handler, assets
 from projections.merge import apply_folds, fold_batch
 from projections.tables import QUEUE_ITEMS, Row, new_row
 from schemas.base import Message
 from schemas.codec import Decoded, encode, read, wrap
 from schemas.commands import EnqueueItem
 from schemas.envelope import Actor
-from schemas.events import CommandOutcomeRecorded, ItemCancelled, ItemEnqueued, ItemRescheduled
+from schemas.events import (
+    AssetDeleted,
+    AssetRegistrationRequested,
+    CommandOutcomeRecorded,
+    ItemCancelled,
+    ItemEnqueued,
+    ItemRescheduled,
+)
 from schemas.ids import fingerprint
 
 T0 = datetime(2025, 3, 1, 12, tzinfo=UTC)
@@ -147,3 +154,15 @@ def test_a_new_row_names_every_column_and_refuses_unknown_ones() -> None:
     assert tuple(row) == QUEUE_ITEMS.columns and row["title"] is None
     with pytest.raises(KeyError, match="no column colour"):
         new_row(QUEUE_ITEMS, colour="red")
+
+
+def test_a_deleted_asset_keeps_its_row_marked_deleted_and_ignores_other_orgs() -> None:
+    requested = AssetRegistrationRequested(path="in/a.mp4", kind="video", title="", project_id=None)
+    row = assets.registration_requested(None, decoded(requested, 1))
+    assert row is not None
+    gone = AssetDeleted(path="in/a.mp4")
+    assert assets.deleted(row, decoded(gone, 2, org="other")) == row  # not its asset
+    after = assets.deleted(row, decoded(gone, 2))
+    assert after is not None and (after["status"], after["version"]) == ("deleted", 2)
+    assert assets.deleted(after, decoded(gone, 2)) == after  # a redelivery changes nothing
+    assert assets.deleted(None, decoded(gone, 2)) is None

@@ -8,8 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from schemas.agent_commands import FailAssetRegistration, RecordAssetProbe, RegisterClipOutput
-from schemas.commands import RegisterAsset
-from schemas.events import AssetRegistered, AssetRegistrationFailed, AssetRegistrationRequested
+from schemas.commands import DeleteAsset, RegisterAsset
+from schemas.events import (
+    AssetDeleted,
+    AssetRegistered,
+    AssetRegistrationFailed,
+    AssetRegistrationRequested,
+)
 from schemas.media import ClipLineage, MediaInfo
 from streams.domain.asset import AssetState, AssetStatus, decide, evolve
 
@@ -125,7 +130,11 @@ def test_a_clip_output_registers_a_new_asset_with_its_lineage_and_clip() -> None
     assert (event.lineage, event.source_clip_id, event.media) == (LINEAGE, clip_id, MEDIA)
     assert event.thumbnail_path is not None and event.thumbnail_path.endswith(".thumb.jpg")
     assert evolve(None, event) == AssetState(
-        status="registered", path=event.path, kind="video", title="Highlight"
+        status="registered",
+        path=event.path,
+        kind="video",
+        title="Highlight",
+        thumbnail_path=event.thumbnail_path,
     )
 
 
@@ -137,3 +146,35 @@ def test_a_clip_output_registered_again_is_a_duplicate() -> None:
 def test_a_failure_cannot_apply_to_an_asset_that_does_not_exist() -> None:
     with pytest.raises(ValueError, match="cannot apply"):
         evolve(None, AssetRegistrationFailed(code="x", reason="y"))
+
+
+@pytest.mark.parametrize("status", ["registered", "failed"])
+def test_a_registered_or_failed_asset_is_deleted_with_the_files_to_remove(
+    status: AssetStatus,
+) -> None:
+    with_thumb = state(status).model_copy(update={"thumbnail_path": "clips/ab/x.thumb.jpg"})
+    decision = decide(DeleteAsset(), with_thumb, NOW)
+    [deleted] = decision.events
+    assert isinstance(deleted, AssetDeleted)
+    assert (deleted.path, deleted.thumbnail_path, deleted.keep_file) == (
+        "in/video.mp4",
+        "clips/ab/x.thumb.jpg",
+        False,
+    )
+    after = evolve(with_thumb, deleted)
+    assert after.status == "deleted"
+    assert decide(DeleteAsset(), after, NOW).outcome == "duplicate"
+    # A late probe result can't bring it back.
+    assert decide(RecordAssetProbe(media=MEDIA), after, NOW).outcome == "rejected"
+
+
+def test_deleting_an_asset_being_probed_or_unknown_is_refused() -> None:
+    probing = decide(DeleteAsset(), state("probing"), NOW)
+    assert (probing.outcome, probing.status) == ("rejected", 409)
+    unknown = decide(DeleteAsset(), None, NOW)
+    assert (unknown.outcome, unknown.status) == ("rejected", 404)
+
+
+def test_a_file_another_asset_names_is_kept() -> None:
+    [deleted] = decide(DeleteAsset(keep_file=True), state("registered"), NOW).events
+    assert isinstance(deleted, AssetDeleted) and deleted.keep_file
