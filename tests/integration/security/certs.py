@@ -25,8 +25,50 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+@dataclass(frozen=True)
+class ServerPem:
+    cafile: Path
+    certfile: Path
+    keyfile: Path  # unencrypted PKCS8
+
+
 def make_broker_tls(folder: Path, password: str) -> BrokerTls:
     """A CA that signs one server certificate valid for 127.0.0.1 and localhost."""
+    ca, key, cert = _ca_and_server()
+    folder.mkdir(parents=True, exist_ok=True)
+    cafile = folder / "ca.pem"
+    cafile.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    keystore = folder / "broker.p12"
+    keystore.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"broker",
+            key,
+            cert,
+            [ca],
+            serialization.BestAvailableEncryption(password.encode()),
+        )
+    )
+    return BrokerTls(cafile, keystore, password)
+
+
+def make_server_pem(folder: Path) -> ServerPem:
+    """The same, as the PEM files PostgreSQL reads (ssl_cert_file, ssl_key_file)."""
+    ca, key, cert = _ca_and_server()
+    pem = ServerPem(folder / "ca.pem", folder / "server.crt", folder / "server.key")
+    pem.cafile.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    pem.certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem.keyfile.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    pem.keyfile.chmod(0o600)  # PostgreSQL refuses a key others may read
+    return pem
+
+
+def _ca_and_server() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, x509.Certificate]:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (
@@ -83,17 +125,4 @@ def make_broker_tls(folder: Path, password: str) -> BrokerTls:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    folder.mkdir(parents=True, exist_ok=True)
-    cafile = folder / "ca.pem"
-    cafile.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    keystore = folder / "broker.p12"
-    keystore.write_bytes(
-        pkcs12.serialize_key_and_certificates(
-            b"broker",
-            key,
-            cert,
-            [ca],
-            serialization.BestAvailableEncryption(password.encode()),
-        )
-    )
-    return BrokerTls(cafile, keystore, password)
+    return ca, key, cert
