@@ -208,6 +208,12 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     from wavestack.ops import rebuild
 
+    if args.until_time is not None or args.schema is not None:
+        from wavestack.operator.asof import rebuild_as_of
+
+        if args.until_time is None or args.schema is None or args.keep_old:
+            raise UserError("a point-in-time rebuild takes --until-time T and --schema NAME only")
+        return run_async(rebuild_as_of(settings, args.schema, args.until_time))
     return run_async(rebuild(settings, keep_old=args.keep_old))
 
 
@@ -338,6 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     rebuild = add("rebuild", cmd_rebuild, "build a fresh read model beside the live one, then swap")
     rebuild.add_argument("--keep-old", action="store_true", help="keep the replaced schema")
+    rebuild.add_argument(
+        "--until-time",
+        type=_time,
+        default=None,
+        metavar="T",
+        help="with --schema: the log up to T into a new schema, never swapped in",
+    )
+    rebuild.add_argument(
+        "--schema", default=None, metavar="NAME", help="the point-in-time model's schema (new)"
+    )
 
     audit = add("audit", cmd_audit, "print the event history of an organization")
     audit.add_argument("--org", required=True)
