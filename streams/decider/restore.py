@@ -1,56 +1,11 @@
-"""Bringing a partition's store up to date from its changelog before deciding on it."""
+"""Bringing a partition's store up to date from its changelog: the shared routine.
+
+It moved to streams/runtime/restore.py when the media process started keeping its
+``media_jobs`` table the same way; the decider's stores satisfy its ``Restorable``.
+"""
 
 from __future__ import annotations
 
-import time
+from streams.runtime.restore import BATCH_RECORDS, restore
 
-import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
-
-from streams.decider.store import PartitionStore, aggregate_of
-
-BATCH_RECORDS = 5000
-
-log = structlog.get_logger("streams.decider.restore")
-
-
-async def restore(consumer: AIOKafkaConsumer, tp: TopicPartition, store: PartitionStore) -> int:
-    """Applies the changelog records after the store's offset; returns how many.
-
-    ``consumer`` is assigned by hand (no group): it only ever reads the changelog.
-    The decider never writes tombstones (records are never forgotten), so a record
-    without a value is passed over.
-    """
-    end = (await consumer.end_offsets([tp]))[tp]
-    start = store.offset() + 1
-    if start >= end:
-        return 0
-    began = time.monotonic()
-    consumer.assign([tp])
-    consumer.seek(tp, start)
-    applied = 0
-    while True:
-        batches = await consumer.getmany(tp, timeout_ms=1000, max_records=BATCH_RECORDS)
-        records = batches.get(tp, [])
-        values = {}
-        last = None
-        for record in records:
-            if record.offset >= end:
-                break
-            last = record.offset
-            if record.key is None or record.value is None:
-                continue
-            values[aggregate_of(record.key)] = record.value
-        if last is not None:
-            store.write(values, last)
-            applied += len(values)
-        if (last is not None and last >= end - 1) or await consumer.position(tp) >= end:
-            break
-    store.write({}, end - 1)
-    log.info(
-        "partition_restored",
-        partition=tp.partition,
-        records=applied,
-        seconds=round(time.monotonic() - began, 2),
-    )
-    return applied
+__all__ = ["BATCH_RECORDS", "restore"]

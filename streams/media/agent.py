@@ -1,30 +1,25 @@
-"""The media app's one agent on the events topic: decode, hand each event to its handler, ack.
+"""The media process's routing: which events need work, and that work (a handler, or the DLQ).
 
 Handlers act on facts and report back through commands, so the decider stays the
-only writer of events. Acks are manual (``stream.noack()``): an event is
-acknowledged only after its handler's commands are acknowledged by Kafka, so a
-crash means the event comes again and the handler redoes its work under the same
-derived command ids, which the decider answers once.
+only writer of events. An event's offset is committed only after its handler's
+commands are acknowledged by Kafka (streams/media/app.py), so a crash means the event
+comes again and the handler redoes its work under the same derived command ids,
+which the decider answers once.
 
-One agent, not one per handler: faust hands a message read by two agents to both,
-and on a rebalance or shutdown it drops the copies still queued without acking
-them. The agent that already acked its copy keeps a reference to the message
-(its stream's last one), so the message is neither acked nor collected and
-``wait_empty`` waits for it forever — reproduced here with an asset agent and a
-busy clipping agent on the same topic.
+Most events on the topic are not the media process's: ``wanted`` answers that from
+the ``type`` header with one dict lookup, before anything is parsed.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, ClassVar
 
-import faust
 import structlog
-from faust.types import StreamT
-from faust.types.tuples import Message as Consumed
+from aiokafka import AIOKafkaProducer
 
 from schemas.base import Command, Message
 from schemas.catalog import Topics
@@ -32,11 +27,16 @@ from schemas.codec import Decoded, DecodeError, encode, read, wrap
 from schemas.envelope import Actor, Envelope
 from streams import metrics
 from streams.decider.poison import salvage
-from streams.runtime.acking import process_then_ack
-from streams.runtime.sending import TYPE_HEADER, DeadLetters, Outgoing, SendRefused, produce
+from streams.media.jobs import Jobs
+from streams.media.lanes import Work
+from streams.runtime.producing import produce, send_dead_letters
+from streams.runtime.sending import TYPE_HEADER, Consumed, DeadLetters, Outgoing, SendRefused
 
+# The consumer name in DLQ headers and metrics (the Faust agent's name, kept).
 AGENT = "media-agent"
 WORKER_ACTOR = Actor(sub="wavestack-worker", kind="service")
+# Work that is not a handler's (dead letters) shares one chain: it is rare.
+DLQ_CHAIN = "\x00dead-letters"
 
 log = structlog.get_logger("streams.agents")
 
@@ -66,66 +66,86 @@ def command_for(
 class EventHandler:
     """Does the work one kind of event asks for; subclasses set ``name`` and ``handles``.
 
-    ``handle`` must be idempotent (events arrive at least once) and should not raise
-    for anything an event holds; if it does anyway, the event goes to the DLQ.
+    ``handle`` must be idempotent (events arrive at least once), must tolerate being
+    cancelled anywhere (shutdown, a partition moving away: the event is redone), and
+    should not raise for anything an event holds; if it does anyway, the event goes
+    to the DLQ. ``name`` is also its lane (streams/media/lanes.py).
     """
 
     name: ClassVar[str]
     handles: ClassVar[frozenset[str]]
 
-    def __init__(self, app: faust.App, topics: Topics) -> None:
-        self.app = app
+    def __init__(self, producer: AIOKafkaProducer, topics: Topics) -> None:
+        self.producer = producer
         self.topics = topics
 
-    async def handle(self, event: Decoded[Message], bound: Any) -> None:
-        """``event``: read once off the log; its payload is validated already."""
+    async def handle(self, event: Decoded[Message], jobs: Jobs, bound: Any) -> None:
+        """``event``: read once off the log; ``jobs``: its partition of ``media_jobs``."""
         raise NotImplementedError
 
     async def send(self, commands: Sequence[Envelope], bound: Any) -> None:
         """Produces the commands in order, keyed by their aggregate, and waits for the acks."""
         batch = [self.outgoing(c) for c in commands]
         retries = metrics.AGENT_SEND_RETRIES.labels(self.name)
-        await produce(self.app, batch, bound, on_retry=retries.inc)
+        await produce(self.producer, batch, bound, on_retry=retries.inc)
 
     def outgoing(self, command: Envelope) -> Outgoing:
         return Outgoing(self.topics.commands, str(command.aggregate_id).encode(), encode(command))
 
 
 class EventAgent:
-    """The agent's body: routes each event to the handler of its type, in log order."""
+    """Routes each event to the handler of its type; unreadable ones that may be ours to the DLQ."""
 
-    def __init__(self, app: faust.App, topics: Topics, handlers: Sequence[EventHandler]) -> None:
-        self.app = app
+    def __init__(
+        self, producer: AIOKafkaProducer, topics: Topics, handlers: Sequence[EventHandler]
+    ) -> None:
+        self.producer = producer
         self.topics = topics
         self.routes = {kind: h for h in handlers for kind in h.handles}
+        # The header's raw bytes -> handler, so a pass costs no decoding.
+        self._by_header = {kind.encode(): h for kind, h in self.routes.items()}
         self.dead_letters = DeadLetters(topics.dlq, AGENT)
 
-    async def run(self, stream: StreamT[bytes]) -> None:
-        await process_then_ack(stream, self.process)
+    def wanted(self, headers: Sequence[tuple[str, bytes]]) -> bool:
+        """False only for an event whose ``type`` header names no handler of ours."""
+        for key, value in headers:
+            if key == TYPE_HEADER:
+                return value in self._by_header
+        return True  # no header (older records): parse it to know
 
-    async def process(self, message: Consumed) -> None:
+    def plan(self, message: Consumed, jobs: Jobs) -> Work | None:
+        """The work ``message`` asks for, or None when it is not ours (done as read)."""
         bound = log.bind(partition=message.partition, offset=message.offset)
-        if _type_header(message) not in (None, *self.routes):
-            return  # another consumer's event: not even worth parsing
         try:
             event = read(message.value)
         except DecodeError as exc:
             if self._someone_elses(message.value):
-                return
-            await self.dead_letter(message, str(exc), bound, "poison")
-            return
+                return None
+            run = partial(self.dead_letter, message, str(exc), bound, "poison")
+            return Work(DLQ_CHAIN, None, run)
         envelope = event.envelope
         handler = self.routes.get(envelope.type)
         if handler is None:
-            return
+            return None
         bound = bound.bind(
             handler=handler.name,
             event_id=str(envelope.id),
             org_id=envelope.org_id,
             aggregate_id=str(envelope.aggregate_id),
         )
+        run = partial(self.handle, handler, message, event, jobs, bound)
+        return Work(str(envelope.aggregate_id), handler.name, run)
+
+    async def handle(
+        self,
+        handler: EventHandler,
+        message: Consumed,
+        event: Decoded[Message],
+        jobs: Jobs,
+        bound: Any,
+    ) -> None:
         try:
-            await handler.handle(event, bound)
+            await handler.handle(event, jobs, bound)
         except SendRefused as exc:
             await self.dead_letter(message, f"its commands were refused: {exc}", bound, "refused")
         except Exception as exc:  # a bug of ours: keep the event re-drivable from the DLQ
@@ -134,23 +154,13 @@ class EventAgent:
 
     async def dead_letter(self, message: Consumed, reason: str, bound: Any, cause: str) -> None:
         letter = self.dead_letters.letter(message, reason, cause, bound)
-        await self.dead_letters.send(self.app, [letter], bound)
+        await send_dead_letters(self.dead_letters, self.producer, [letter], bound)
 
     def _someone_elses(self, value: bytes | None) -> bool:
         """An unreadable message that names a type no handler takes is not our poison.
 
-        The projector dead-letters every event it cannot read; this agent adds its
+        The projector dead-letters every event it cannot read; this process adds its
         own copy only when the message might have been meant for one of its handlers.
         """
         kind = salvage(value).get("type")
         return isinstance(kind, str) and kind not in self.routes
-
-
-def _type_header(message: Consumed) -> str | None:
-    """The ``type`` header the decider puts on every event (None on older records)."""
-    headers = message.headers
-    if isinstance(headers, Mapping):
-        value = headers.get(TYPE_HEADER)
-    else:
-        value = next((v for k, v in headers or () if k == TYPE_HEADER), None)
-    return None if value is None else value.decode(errors="replace")

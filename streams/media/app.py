@@ -1,33 +1,57 @@
-"""The media app's Faust app: asset probing and clipping on the events topic, own group.
+"""The media process: asset probing and clipping on the events topic, its own consumer group.
 
-Its own consumer group (``<prefix>-media``), apart from the decider's: a clip that
-runs for minutes never delays a decision, and media work scales with media
-processes. One agent at concurrency 1 (faust #606, and streams/media/agent.py for
-why not one agent per handler): one media process probes or cuts one thing at a
-time, in log order per partition.
+Its own group (``<prefix>-media``), apart from the decider's: a clip that runs for
+minutes never delays a decision, and media work scales with media processes. A plain
+aiokafka loop rather than a Faust agent (docs/decisions.md): nearly every event on
+the topic is someone else's, and Faust's per-message machinery cost a quarter of a
+core just to pass them by; here a pass is a header lookup. Handled events run
+beside the loop (streams/media/lanes.py), and offsets are committed in log order
+only past finished work (streams/runtime/offsets.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import time
 from pathlib import Path
 from typing import Protocol
 
-import faust
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from clipper import ClipLimits, ClipRunner, ClipSettings
 from schemas.catalog import Topics
-from streams.media.agent import AGENT, EventAgent
+from streams.media.agent import EventAgent
 from streams.media.assets import AssetProber
 from streams.media.clipping import ClipHandler
-from streams.media.jobs import Jobs
+from streams.media.jobs import TABLE, Jobs
+from streams.media.lanes import Lanes, Work
 from streams.media.sweeper import sweep, sweep_interval
-from streams.runtime.app import StreamsSettings, create_streams_app, json_table, raw_topic
+from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
+from streams.runtime.changelog import ensure_compacted
+from streams.runtime.offsets import Offsets, PartitionOffsets
+from streams.runtime.table import Tables
 
 ROLE = "media"
-# How long a clip may keep its agent from taking the next event beyond the clip
-# timeout itself: hashing a large source (outside the clipper's timeout), probing,
-# and sending the results.
-CLIP_MARGIN_SECONDS = 300.0
+READY_MESSAGE = "Worker ready"
+MAX_BATCH = 2000
+# Events taken but not finished, past which fetching pauses (a crash redoes at most these).
+MAX_OPEN_WORK = 256
+# Probes beside the clips: hashing and ffprobe, seconds each.
+PROBE_SLOTS = 2
+COMMIT_INTERVAL_SECONDS = 1.0
+# On SIGTERM a probe may finish within this; clips are cancelled at once (redone later).
+STOP_GRACE_SECONDS = 3.0
+LINGER_MS = 5
+# Restoring the jobs table may take a while on a new disk; the loop never stops polling
+# otherwise (work runs beside it), so this only bounds the restore.
+MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
+
+log = structlog.get_logger("streams.media")
 
 
 class MediaSettings(StreamsSettings, ClipSettings, Protocol):
@@ -35,33 +59,225 @@ class MediaSettings(StreamsSettings, ClipSettings, Protocol):
     def media_root(self) -> Path: ...
 
 
-def create_app(settings: MediaSettings, *, web: bool = False) -> faust.App:
-    topics = Topics(settings.topic_prefix)
-    busy = settings.clip_timeout_seconds + CLIP_MARGIN_SECONDS
-    app = create_streams_app(settings, ROLE, busy_seconds=busy, web=web)
-    # A running clip would hold faust's shutdown for up to its timeout.
-    app.stop_first = (AGENT,)
-    table = json_table(
-        app,
-        "media_jobs",
-        settings.topic_partitions,
-        "Asset or clip id -> the media agent's attempts and whether it is done.",
-    )
-    jobs = Jobs(table)
-    limits = ClipLimits.from_settings(settings)
-    media_root = Path(settings.media_root)
-    handlers = [
-        AssetProber(app, topics, jobs, media_root, limits),
-        ClipHandler(app, topics, jobs, ClipRunner(media_root, limits)),
-    ]
-    agent = EventAgent(app, topics, handlers)
-    app.agent(raw_topic(app, topics.events), name=AGENT, concurrency=1)(agent.run)
+def group_id(settings: StreamsSettings) -> str:
+    return f"{settings.topic_prefix}-{ROLE}"
 
-    timeout = settings.clip_timeout_seconds
 
-    async def sweep_temp_files() -> None:
-        await sweep(media_root, timeout)
+def jobs_changelog(settings: StreamsSettings) -> str:
+    """The name the Faust app's table had, so its attempt counts read back."""
+    return f"{group_id(settings)}-{TABLE}-changelog"
 
-    app.task(sweep_temp_files)  # once at start: a crash's leftovers go first
-    app.timer(sweep_interval(timeout), name="temp-file-sweeper")(sweep_temp_files)
-    return app
+
+class MediaProcess:
+    """Owns the clients; ``run`` works until ``stop`` is called."""
+
+    def __init__(self, settings: MediaSettings) -> None:
+        self.settings = settings
+        self.topics = Topics(settings.topic_prefix)
+        self.stopping = asyncio.Event()
+        self.ready = False
+        # Held while records are taken and offsets committed, and by the rebalance
+        # listener: a partition never goes while its records are being taken.
+        self.lock = asyncio.Lock()
+        bootstrap = settings.kafka_bootstrap
+        session_ms = int(settings.worker_session_timeout_seconds * 1000)
+        self.consumer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group_id(settings),
+            group_instance_id=instance_id(settings, ROLE),
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=MAX_BATCH,
+            session_timeout_ms=session_ms,
+            heartbeat_interval_ms=max(session_ms // 10, 300),
+            rebalance_timeout_ms=max(session_ms, 10_000),
+            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+        )
+        self.restorer = AIOKafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+        )
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=LINGER_MS,
+            max_request_size=MAX_REQUEST_BYTES,
+        )
+        root = Path(settings.worker_data_dir) / ROLE / group_id(settings)
+        self.jobs = Tables(root, TABLE, jobs_changelog(settings), self.producer)
+        media_root = Path(settings.media_root)
+        limits = ClipLimits.from_settings(settings)
+        self.agent = EventAgent(
+            self.producer,
+            self.topics,
+            [
+                AssetProber(self.producer, self.topics, media_root, limits),
+                ClipHandler(self.producer, self.topics, ClipRunner(media_root, limits)),
+            ],
+        )
+        # The runner's own slots are as many, so a clip given a lane slot never waits.
+        self.lanes = Lanes(
+            {ClipHandler.name: settings.clip_concurrency, AssetProber.name: PROBE_SLOTS}
+        )
+        self.offsets = Offsets()
+        self._last_commit = 0.0
+
+    async def run(self) -> None:
+        settings = self.settings
+        await ensure_compacted(
+            settings.kafka_bootstrap,
+            jobs_changelog(settings),
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+        )
+        await self.producer.start()
+        await self.restorer.start()
+        self.consumer.subscribe([self.topics.events], listener=Rebalance(self))
+        await self.consumer.start()
+        sweeper = asyncio.create_task(self._sweep_forever(), name="temp-file-sweeper")
+        log.info("media_started", group=group_id(settings))
+        try:
+            while not self.stopping.is_set():
+                self._pace()
+                fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+                async with self.lock:
+                    for tp, records in fetched.items():
+                        self._take(tp, records)
+                    await self._commit(force=False)
+        finally:
+            sweeper.cancel()
+            await self._finish()
+            await self.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    def _pace(self) -> None:
+        """Pauses fetching while too much work is open; the loop keeps polling meanwhile."""
+        assigned = self.consumer.assignment()
+        if len(self.lanes) >= MAX_OPEN_WORK:
+            self.consumer.pause(*assigned)
+        elif self.consumer.paused():
+            self.consumer.resume(*assigned)
+
+    def _take(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        offsets = self.offsets.partitions.get(tp)
+        if offsets is None:
+            return  # revoked since the fetch: its new owner reads these
+        wanted = self.agent.wanted
+        for record in records:
+            if not wanted(record.headers):
+                offsets.passed(record.offset)
+                continue
+            work = self.agent.plan(record, Jobs(self.jobs.get(tp.partition)))
+            if work is None:
+                offsets.passed(record.offset)
+            else:
+                self._start(tp, offsets, record.offset, work)
+
+    def _start(
+        self, tp: TopicPartition, offsets: PartitionOffsets, offset: int, work: Work
+    ) -> None:
+        offsets.opened(offset)
+        self.lanes.start(tp, work, lambda: offsets.finished(offset))
+
+    async def _commit(self, *, force: bool, only: set[TopicPartition] | None = None) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_commit < COMMIT_INTERVAL_SECONDS:
+            return
+        due = self.offsets.due(only)
+        if not due:
+            return
+        try:
+            await self.consumer.commit(due)
+        except CommitFailedError:
+            # The group moved on (a rebalance): the new owner redoes what is uncommitted.
+            log.warning("commit_failed_rebalanced", partitions=len(due))
+            return
+        except KafkaError as exc:
+            log.warning("commit_failed", error=repr(exc))
+            return
+        self._last_commit = now
+        self.offsets.committed(due)
+
+    async def _finish(self) -> None:
+        """Shutdown: clips are cancelled (redone after the restart), probes get a moment."""
+        cancelled = await self.lanes.cancel(lambda r: r.lane == ClipHandler.name)
+        await self.lanes.wait(STOP_GRACE_SECONDS)
+        cancelled += await self.lanes.cancel(lambda r: True)
+        if cancelled:
+            log.info("unfinished_work_left_for_the_restart", count=cancelled)
+        async with self.lock:
+            await self._commit(force=True)
+
+    async def close(self) -> None:
+        """Stops the clients and closes the stores.
+
+        Without a LeaveGroup under static membership: a restart takes the same
+        partitions back; a process that stays down loses them at session expiry.
+        """
+        await self.consumer.stop()
+        await self.restorer.stop()
+        await self.producer.stop()
+        self.jobs.close_all()
+
+    async def assigned(self, partitions: set[TopicPartition]) -> None:
+        async with self.lock:
+            for tp in sorted(partitions):
+                await self.jobs.open(tp.partition, self.restorer)
+                self.offsets.assign(tp)
+        if not self.ready:
+            self.ready = True
+            # The line operators and the tests wait for, as faust's worker printed it.
+            log.warning(READY_MESSAGE, partitions=sorted(tp.partition for tp in partitions))
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        """The work of revoked partitions stops; what finished is committed before they go.
+
+        Waiting for a running clip instead could outlast the rebalance timeout; the new
+        owner redoes it under the same command ids.
+        """
+        async with self.lock:
+            await self.lanes.cancel_partitions(partitions)
+            await self._commit(force=True, only=set(partitions))
+            for tp in partitions:
+                self.offsets.revoke(tp)
+                self.jobs.close(tp.partition)
+
+    async def _sweep_forever(self) -> None:
+        timeout = self.settings.clip_timeout_seconds
+        media_root = Path(self.settings.media_root)
+        while True:  # at start first: a crash's leftovers go first
+            try:
+                await sweep(media_root, timeout)
+            except OSError as exc:
+                log.warning("temp_file_sweep_failed", error=repr(exc))
+            await asyncio.sleep(sweep_interval(timeout))
+
+
+class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, process: MediaProcess) -> None:
+        self.process = process
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self.process.revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self.process.assigned(assigned)
+
+
+def main(settings: MediaSettings) -> None:
+    """Runs the media process until SIGTERM or SIGINT."""
+
+    async def serve() -> None:
+        process = MediaProcess(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, process.stop)
+        await process.run()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve())

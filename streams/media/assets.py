@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-import faust
 import structlog
+from aiokafka import AIOKafkaProducer
 
 from clipper import ClipLimits, MediaError, MediaRoot, probe
 from schemas.agent_commands import MAX_REASON_CHARS, FailAssetRegistration, RecordAssetProbe
@@ -30,18 +30,17 @@ class AssetProber(EventHandler):
     handles: ClassVar[frozenset[str]] = frozenset({AssetRegistrationRequested.TYPE})
 
     def __init__(
-        self, app: faust.App, topics: Topics, jobs: Jobs, media_root: Path, limits: ClipLimits
+        self, producer: AIOKafkaProducer, topics: Topics, media_root: Path, limits: ClipLimits
     ) -> None:
-        super().__init__(app, topics)
-        self.jobs = jobs
+        super().__init__(producer, topics)
         self.media = MediaRoot(media_root)
         self.limits = limits
 
-    async def handle(self, decoded: Decoded[Message], bound: Any) -> None:
+    async def handle(self, decoded: Decoded[Message], jobs: Jobs, bound: Any) -> None:
         envelope, event = decoded.envelope, decoded.as_(AssetRegistrationRequested)
         asset_id = envelope.aggregate_id
         key = str(asset_id)
-        if self.jobs.get(key).done:
+        if jobs.get(key).done:
             # A client retry re-sends the stored event: no need to hash the file again.
             bound.info("asset_already_probed")
             metrics.AGENT_EVENTS.labels(self.name, "skipped").inc()
@@ -51,7 +50,7 @@ class AssetProber(EventHandler):
         # One probe result per asset: a re-probe after a crash repeats this command id.
         command = command_for(envelope, report, derived_id(asset_id, "probe"), asset_id)
         await self.send([command], bound)
-        self.jobs.put(key, Job(attempt=1, done=True))
+        await jobs.put(key, Job(attempt=1, done=True), bound)
         result = "probed" if isinstance(report, RecordAssetProbe) else "refused"
         metrics.AGENT_EVENTS.labels(self.name, result).inc()
         if isinstance(report, FailAssetRegistration):

@@ -1,13 +1,15 @@
 """Clipping: runs the clipper for each requested clip and reports every step.
 
-Per ``ClipRequested``, one at a time: count the attempt in the ``media_jobs`` table
+Per ``ClipRequested`` (up to ``WAVESTACK_CLIP_CONCURRENCY`` clips at once, one at a
+time per clip: streams/media/lanes.py): count the attempt in the ``media_jobs`` table
 (keyed by clip id, like the events, so the table is co-partitioned with its stream)
-and flush it → ``StartClip(attempt)`` → check and cut the source → on success
-``RegisterClipOutput`` then ``CompleteClip``, else ``FailClip`` → mark the job done
-→ ack. A crash anywhere before the ack redelivers the event: the next attempt runs
-from scratch (the clipper removed or the sweeper removes the dead attempt's temp
-files), and since outputs are content-addressed and every command id is derived
-from the clip id, a clip still ends with one output file, one asset, one outcome.
+and wait until it is on the changelog → ``StartClip(attempt)`` → check and cut the
+source → on success ``RegisterClipOutput`` then ``CompleteClip``, else ``FailClip``
+→ mark the job done → its offset may be committed. A crash anywhere before the
+commit redelivers the event: the next attempt runs from scratch (the clipper
+removed or the sweeper removes the dead attempt's temp files), and since outputs are
+content-addressed and every command id is derived from the clip id, a clip still
+ends with one output file, one asset, one outcome.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import time
 import uuid
 from typing import Any, ClassVar
 
-import faust
 import structlog
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from faust.exceptions import ProducerSendError
 
 from clipper import ClipLimits, ClipResult, ClipRunner, ClipSpec, MediaError, probe
 from schemas.agent_commands import (
@@ -41,7 +42,7 @@ from streams.media.agent import EventHandler, command_for
 from streams.media.jobs import Job, Jobs
 from streams.media.lineage import lineage, media_info
 from streams.media.progress import ProgressReporter
-from streams.runtime.sending import send_once
+from streams.runtime.producing import send_once
 
 log = structlog.get_logger("streams.media.clipping")
 
@@ -58,30 +59,28 @@ class ClipHandler(EventHandler):
     name: ClassVar[str] = "clips"
     handles: ClassVar[frozenset[str]] = frozenset({ClipRequested.TYPE})
 
-    def __init__(self, app: faust.App, topics: Topics, jobs: Jobs, runner: ClipRunner) -> None:
-        super().__init__(app, topics)
-        self.jobs = jobs
+    def __init__(self, producer: AIOKafkaProducer, topics: Topics, runner: ClipRunner) -> None:
+        super().__init__(producer, topics)
         self.runner = runner
 
     @property
     def limits(self) -> ClipLimits:
         return self.runner.limits
 
-    async def handle(self, decoded: Decoded[Message], bound: Any) -> None:
+    async def handle(self, decoded: Decoded[Message], jobs: Jobs, bound: Any) -> None:
         envelope, event = decoded.envelope, decoded.as_(ClipRequested)
         clip_id = envelope.aggregate_id
         key = str(clip_id)
-        job = self.jobs.get(key)
+        job = jobs.get(key)
         if job.done:
-            # Redelivered after it finished (the ack was lost): nothing left to do.
+            # Redelivered after it finished (its offset was not committed yet): nothing left to do.
             bound.info("clip_already_done", attempt=job.attempt)
             metrics.AGENT_EVENTS.labels(self.name, "skipped").inc()
             return
         attempt = job.attempt + 1
         bound = bound.bind(clip_id=key, attempt=attempt)
-        self.jobs.put(key, Job(attempt=attempt))
         # On the changelog before ffmpeg starts, so a crash during it counts as an attempt.
-        await self.app.producer.flush()
+        await jobs.put(key, Job(attempt=attempt), bound)
         start = StartClip(attempt=attempt)
         await self.send([self._command(envelope, start, f"start-{attempt}")], bound)
         bound.info("clip_started", mode=event.mode, format=event.format)
@@ -93,7 +92,7 @@ class ClipHandler(EventHandler):
         outcome = "succeeded" if reports[-1].type == CompleteClip.TYPE else "failed"
         metrics.CLIP_SECONDS.labels(outcome).observe(time.monotonic() - began)
         metrics.AGENT_EVENTS.labels(self.name, outcome).inc()
-        self.jobs.put(key, Job(attempt=attempt, done=True))
+        await jobs.put(key, Job(attempt=attempt, done=True), bound)
 
     async def _cut(
         self, envelope: Envelope, event: ClipRequested, attempt: int, bound: Any
@@ -146,8 +145,8 @@ class ClipHandler(EventHandler):
         progress = RecordClipProgress(attempt=attempt, progress=fraction)
         command = self._command(envelope, progress, f"progress-{attempt}-{fraction:.3f}")
         try:
-            await send_once(self.app, [self.outgoing(command)])
-        except (KafkaError, ProducerSendError, TimeoutError) as exc:
+            await send_once(self.producer, [self.outgoing(command)])
+        except (KafkaError, TimeoutError) as exc:
             log.warning(
                 "clip_progress_not_sent", error=repr(exc), clip_id=str(envelope.aggregate_id)
             )

@@ -1,15 +1,20 @@
-"""The media agent's memory per aggregate (asset or clip): attempts made, and whether done.
+"""The media handlers' memory per aggregate (asset or clip): attempts made, and whether done.
 
-Kept in the Faust table ``media_jobs``, keyed by aggregate id like the events, so
-the table is co-partitioned with the stream that writes it. It only saves work:
-the decider answers a repeated agent command once whatever this table says.
+Kept in the table ``media_jobs`` (streams/runtime/table.py), one partition per
+events partition, keyed by aggregate id like the events: the partition of the event
+being handled holds its job. Its changelog topic and format are the ones the Faust
+app wrote, so attempt counts survive the move off Faust. It saves work (a done job
+is not redone) and keeps attempt numbers rising across crashes, so ``StartClip(n)``
+after a crash is a new attempt the decider records, not a duplicate.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+TABLE = "media_jobs"
 
 
 class Job(BaseModel):
@@ -19,17 +24,23 @@ class Job(BaseModel):
     done: bool = False
 
 
-class Jobs:
-    """Typed access to the table (values: a Job's JSON, as bytes)."""
+class JobTable(Protocol):
+    """One partition of the table (streams.runtime.table.PartitionTable)."""
 
-    def __init__(self, table: Any) -> None:
+    def get(self, key: str) -> bytes | None: ...
+    async def put(self, key: str, value: bytes, bound: Any) -> None: ...
+
+
+class Jobs:
+    """Typed access to one partition of the table (values: a Job's JSON, as bytes)."""
+
+    def __init__(self, table: JobTable) -> None:
         self.table = table
 
     def get(self, key: str) -> Job:
         value = self.table.get(key)
         return Job() if value is None else Job.model_validate_json(value)
 
-    def put(self, key: str, job: Job) -> None:
-        # Only inside the agent's stream: faust writes the changelog partition of the
-        # event being processed.
-        self.table[key] = job.model_dump_json().encode()
+    async def put(self, key: str, job: Job, bound: Any) -> None:
+        """Returns once the job is on the changelog: a crash after it still counts."""
+        await self.table.put(key, job.model_dump_json().encode(), bound)

@@ -18,9 +18,9 @@ from faust.streams import Stream
 from faust.types import EventT, StreamT
 
 from schemas.catalog import Topics
-from streams.media.agent import EventAgent
 from streams.publishing.handler import PublishHandler
 from streams.runtime.acking import AckPipeline
+from streams.runtime.faust_agent import EventAgent
 
 WINDOW = 256
 

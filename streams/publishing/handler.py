@@ -31,10 +31,10 @@ from schemas.publishing import (
 )
 from streams import metrics
 from streams.domain.queue import evolve
-from streams.media.agent import EventHandler
 from streams.publishing.attempt import OUTAGES, AttemptRunner
 from streams.publishing.connections import Connections
 from streams.publishing.tracking import Tracked, Tracker
+from streams.runtime.faust_agent import EventHandler
 
 QUEUE_EVENTS = (
     ItemEnqueued,

@@ -66,6 +66,8 @@ class Outgoing:
     key: bytes | None
     value: bytes | None
     headers: list[tuple[str, bytes]] | None = None
+    # None: the producer's partitioner picks by key (a changelog names its partition).
+    partition: int | None = None
 
     @property
     def size(self) -> int:
@@ -96,7 +98,10 @@ async def enqueue(app: faust.App, batch: Sequence[Outgoing]) -> list[Awaitable[A
     check_sizes(batch)
     producer = await app.maybe_start_producer()
     try:
-        return [await producer.send(m.topic, m.key, m.value, None, None, m.headers) for m in batch]
+        return [
+            await producer.send(m.topic, m.key, m.value, m.partition, None, m.headers)
+            for m in batch
+        ]
     except (KafkaError, ProducerSendError) as exc:
         cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
         if isinstance(cause, PERMANENT):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,12 +131,25 @@ def test_a_temp_file_is_stale_only_after_the_longest_a_job_may_hold_it() -> None
     assert sweep_interval(30) == pytest.approx((30 + GRACE_SECONDS) / 4)
 
 
-def test_a_job_never_seen_has_no_attempt_and_a_stored_one_reads_back_as_stored() -> None:
-    table: dict[str, bytes] = {}
+class MemoryTable:
+    """A partition of ``media_jobs`` without its changelog (the wiring is tested elsewhere)."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        return self.values.get(key)
+
+    async def put(self, key: str, value: bytes, bound: Any) -> None:
+        self.values[key] = value
+
+
+async def test_a_job_never_seen_has_no_attempt_and_a_stored_one_reads_back_as_stored() -> None:
+    table = MemoryTable()
     jobs = Jobs(table)
     assert jobs.get("clip-1") == Job(attempt=0, done=False)
-    jobs.put("clip-1", Job(attempt=2, done=True))
-    assert Job.model_validate_json(table["clip-1"]) == Job(attempt=2, done=True)
+    await jobs.put("clip-1", Job(attempt=2, done=True), None)
+    assert Job.model_validate_json(table.values["clip-1"]) == Job(attempt=2, done=True)
     assert jobs.get("clip-1") == Job(attempt=2, done=True)
 
 
@@ -157,5 +171,21 @@ class Ours(EventHandler):
 def test_only_unreadable_messages_that_may_be_ours_are_the_agents_poison(
     value: bytes, someone_elses: bool
 ) -> None:
-    agent = EventAgent(None, Topics("p"), [Ours(None, Topics("p"))])  # type: ignore[arg-type]
+    agent = EventAgent(None, Topics("p"), [Ours(None, Topics("p"))])
     assert agent._someone_elses(value) is someone_elses
+
+
+@pytest.mark.parametrize(
+    ("headers", "wanted"),
+    [
+        ([("type", b"clip.ClipRequested")], True),
+        ([("type", b"queue.ItemEnqueued")], False),
+        ([("other", b"x"), ("type", b"queue.ItemEnqueued")], False),
+        ([], True),  # no header (older records): parsed to know
+    ],
+)
+def test_an_event_is_passed_by_its_type_header_before_it_is_parsed(
+    headers: list[tuple[str, bytes]], wanted: bool
+) -> None:
+    agent = EventAgent(None, Topics("p"), [Ours(None, Topics("p"))])
+    assert agent.wanted(headers) is wanted
