@@ -17,9 +17,9 @@ from streams.publishing import app as publisher_app
 
 Role = Literal["decider", "media", "publisher", "webhooks"]
 ROLES: tuple[Role, ...] = ("decider", "media", "publisher", "webhooks")
-# The Faust apps; the decider is a plain aiokafka process (streams/decider/app.py).
+# The Faust apps; the decider and the media process are plain aiokafka processes
+# (streams/decider/app.py, streams/media/app.py).
 FACTORIES: dict[Role, Callable[..., faust.App]] = {
-    "media": media_app.create_app,
     "publisher": publisher_app.create_app,
 }
 
@@ -49,6 +49,9 @@ def main(settings: MediaSettings, role: Role, *, web: bool = False) -> None:
     """Blocks until the app stops; logging is the caller's (wavestack.logging)."""
     if role == "decider":
         decider_app.main(settings)
+        return
+    if role == "media":
+        media_app.main(settings)
         return
     if role == "webhooks":
         # A plain aiokafka process like the decider (streams/webhooks/app.py).
