@@ -216,6 +216,7 @@ def test_a_register_asset_is_applied_as_a_registration_request_on_a_new_asset() 
         "kind": "video",
         "title": "",
         "project_id": None,
+        "thumbnail_path": None,
     }
 
 
