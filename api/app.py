@@ -32,6 +32,7 @@ from api.commands.fingerprints import FingerprintLookup
 from api.commands.recent import RecentCommands
 from api.config import ApiSettings
 from api.connections.keys import KeyTable
+from api.integrations.store import INBOUND, InboundStore
 from api.mcp.route import mount as mount_mcp
 from api.metrics import Metrics
 from api.middleware import metrics_middleware, problem_middleware
@@ -70,6 +71,7 @@ def create_app(settings: ApiSettings, *, limiter: Limiter | None = None) -> web.
     app[RECENT] = RecentCommands()
     app[FINGERPRINTS] = FingerprintLookup(app[DATABASE])
     app[KEY_TABLE] = KeyTable(settings, app[DATABASE])
+    app[INBOUND] = InboundStore(settings, app[DATABASE])
     app[METRICS] = Metrics()
     app[OPENAPI] = document_bytes(ROUTES)
     add_routes(app, ROUTES)

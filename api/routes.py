@@ -19,6 +19,10 @@ from api.commands import media, retry
 from api.connections import handlers as connections
 from api.connections import reads as connection_reads
 from api.connections.bodies import ConnectionBody
+from api.integrations import discord, twitch
+from api.integrations import handlers as integrations
+from api.integrations.bodies import IntegrationBodyModel
+from api.integrations.reads import Integration, IntegrationQuery
 from api.reads import assets, audit, clips, content, posts, projects, publishing, queue
 from api.reads import handlers as reads
 from api.reads.commands import CommandStatus
@@ -366,6 +370,69 @@ ROUTES: list[Route] = [
         "assets:write",
         wrap=tus_endpoint,
         answers=(("204", "Removed"), ("410", "The upload expired")),
+    ),
+    _command(
+        "/v1/integrations",
+        integrations.create_integration,
+        "integrations:write",
+        IntegrationBodyModel,
+        "Bind a Discord application or a Twitch EventSub subscription (secret write-only)",
+        answers=(
+            ("404", "The Twitch recording's project or asset is unknown"),
+            NO_SECRET_KEY,
+        ),
+    ),
+    Route(
+        "GET",
+        "/v1/integrations",
+        integrations.list_all,
+        "List the organization's integrations (never a secret)",
+        READ,
+        query=IntegrationQuery,
+        response=Page[Integration],
+    ),
+    Route(
+        "GET",
+        "/v1/integrations/{id}",
+        integrations.get_one,
+        "One integration (never its secret)",
+        READ,
+        response=Integration,
+    ),
+    Route(
+        "DELETE",
+        "/v1/integrations/{id}",
+        integrations.delete_integration,
+        "Delete an integration; a Twitch secret is destroyed for good",
+        "integrations:write",
+        idempotency="optional",
+        answers=(("202", "Accepted: DeleteIntegration is on the log"),),
+    ),
+    Route(
+        "POST",
+        "/integrations/discord/{id}/interactions",
+        discord.interactions,
+        "Discord interactions endpoint (Ed25519-signed by Discord, no bearer token)",
+        answers=(
+            ("200", "PONG, a deferred response (type 5) or a message (type 4)"),
+            ("400", "Not an interaction this endpoint handles"),
+            ("401", "Missing, invalid or stale X-Signature-Ed25519"),
+            ("404", "No such active Discord integration"),
+        ),
+    ),
+    Route(
+        "POST",
+        "/integrations/twitch/{id}/eventsub",
+        twitch.eventsub,
+        "Twitch EventSub webhook callback (HMAC-signed by Twitch, no bearer token)",
+        answers=(
+            ("200", "The verification challenge, as text/plain"),
+            ("204", "Handled (or a message id already taken, or ignored chat)"),
+            ("400", "Malformed message"),
+            ("403", "Missing or invalid signature, or older than 10 minutes"),
+            ("404", "No such Twitch integration"),
+            ("410", "The subscription was revoked"),
+        ),
     ),
     Route("GET", "/v1/usage", get_usage, "The organization's storage use", READ, response=Usage),
     Route("GET", "/.well-known/jwks.json", ops.jwks, "Public keys of the local signing keys"),

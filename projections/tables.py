@@ -87,6 +87,17 @@ CONNECTIONS = Table(
     ),
 )  # fmt: skip
 
+INTEGRATIONS = Table(
+    "integrations",
+    "id",
+    "uuid",
+    (
+        "id", "org_id", "platform", "name", "scopes", "application_id", "public_key",
+        "broadcaster_user_id", "recording_project_id", "recording_asset_id", "status",
+        "revoked_reason", "created_at", "deleted_at", "updated_at", "version",
+    ),
+)  # fmt: skip
+
 ASSETS = Table(
     "assets",
     "id",
@@ -144,7 +155,7 @@ WEBHOOK_DELIVERIES = Table(
 
 FOLDED: tuple[Table, ...] = (
     ORGANIZATIONS, PROJECTS, QUEUE_ITEMS, ASSETS, CLIPS, COMMANDS, PUBLISH_ATTEMPTS, POST_ROWS,
-    CONNECTIONS, WEBHOOKS, WEBHOOK_DELIVERIES,
+    CONNECTIONS, INTEGRATIONS, WEBHOOKS, WEBHOOK_DELIVERIES,
 )  # fmt: skip
 
 # The audit index is append-only (first copy of an event id wins), never folded;

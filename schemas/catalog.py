@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent_commands, commands, events, publishing
+from schemas import agent_commands, commands, events, integrations, publishing
 from schemas.base import Message
 
 
@@ -56,6 +56,9 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         publishing.CompletePublish,
         publishing.FailPublishAttempt,
         publishing.RecordReconciliation,
+        integrations.CreateIntegration,
+        integrations.DeleteIntegration,
+        integrations.RevokeIntegration,
     )
 }
 
@@ -87,5 +90,8 @@ EVENT_TYPES: dict[str, type[Message]] = {
         publishing.PublishReconciled,
         publishing.ItemUnconfirmed,
         publishing.ItemRetried,
+        integrations.IntegrationCreated,
+        integrations.IntegrationRevoked,
+        integrations.IntegrationDeleted,
     )
 }

@@ -15,8 +15,8 @@ from streams.media import app as media_app
 from streams.media.app import MediaSettings
 from streams.publishing import app as publisher_app
 
-Role = Literal["decider", "media", "publisher", "webhooks"]
-ROLES: tuple[Role, ...] = ("decider", "media", "publisher", "webhooks")
+Role = Literal["decider", "media", "publisher", "integrations", "webhooks"]
+ROLES: tuple[Role, ...] = ("decider", "media", "publisher", "integrations", "webhooks")
 # The Faust apps; the decider and the media process are plain aiokafka processes
 # (streams/decider/app.py, streams/media/app.py).
 FACTORIES: dict[Role, Callable[..., faust.App]] = {
@@ -49,6 +49,13 @@ def main(settings: MediaSettings, role: Role, *, web: bool = False) -> None:
     """Blocks until the app stops; logging is the caller's (wavestack.logging)."""
     if role == "decider":
         decider_app.main(settings)
+        return
+    if role == "integrations":
+        # A plain aiokafka process like the decider (streams/integrations/app.py).
+        from streams.integrations import app as integrations_app
+
+        run_integrations: Any = integrations_app.main  # it reads settings MediaSettings lacks
+        run_integrations(settings)
         return
     if role == "media":
         media_app.main(settings)

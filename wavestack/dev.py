@@ -32,6 +32,7 @@ CHILDREN: dict[str, tuple[str, ...]] = {
     "decider": ("worker", "--role", "decider"),
     "media": ("worker", "--role", "media"),
     "publisher": ("publisher",),
+    "integrations": ("worker", "--role", "integrations"),
     "webhooks": ("worker", "--role", "webhooks"),
     "projector": ("projector",),
 }
@@ -40,13 +41,14 @@ COLOURS = {
     "decider": "\033[35m",
     "media": "\033[32m",
     "publisher": "\033[34m",
+    "integrations": "\033[31m",
     "webhooks": "\033[94m",
     "projector": "\033[33m",
 }
 DEMO_ORG = "demo"
 DEMO_SCOPES = (
-    "queue:write clips:write projects:write assets:write connections:write webhooks:write "
-    "read audit:read"
+    "queue:write clips:write projects:write assets:write connections:write integrations:write "
+    "webhooks:write read audit:read"
 )
 # Prints the `id` of the JSON answer on stdin (the banner's commands chain on it), or
 # the whole answer on stderr when it has none (a problem+json the user should see).

@@ -22,6 +22,7 @@ from projections.handlers import (
     clips,
     commands,
     connections,
+    integrations,
     posts,
     projects,
     publish,
@@ -32,6 +33,7 @@ from projections.tables import (
     CLIPS,
     COMMANDS,
     CONNECTIONS,
+    INTEGRATIONS,
     ORGANIZATIONS,
     POST_ROWS,
     PROJECTS,
@@ -60,6 +62,7 @@ from schemas.events import (
     ItemRescheduled,
     ProjectCreated,
 )
+from schemas.integrations import IntegrationCreated, IntegrationDeleted, IntegrationRevoked
 from schemas.publishing import (
     ConnectionCreated,
     ConnectionDeleted,
@@ -131,6 +134,9 @@ EVENT_HANDLERS: dict[str, Handler] = {
     PublishReconciled.TYPE: Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.reconciled),
     ConnectionCreated.TYPE: _on(CONNECTIONS, connections.created),
     ConnectionDeleted.TYPE: _on(CONNECTIONS, connections.deleted),
+    IntegrationCreated.TYPE: _on(INTEGRATIONS, integrations.created),
+    IntegrationRevoked.TYPE: _on(INTEGRATIONS, integrations.revoked),
+    IntegrationDeleted.TYPE: _on(INTEGRATIONS, integrations.deleted),
 }
 
 # The further rows an event folds into, after its entry in EVENT_HANDLERS: an

@@ -28,6 +28,7 @@ from schemas.commands import (
     RequestClip,
     RescheduleItem,
 )
+from schemas.integrations import CreateIntegration, DeleteIntegration, RevokeIntegration
 from schemas.publishing import (
     CompletePublish,
     CreateConnection,
@@ -39,7 +40,7 @@ from schemas.publishing import (
     RetryItem,
     StartPublish,
 )
-from streams.domain import asset, clip, connection, project, queue
+from streams.domain import asset, clip, connection, integration, project, queue
 from streams.domain.common import Decision
 
 S = TypeVar("S", bound=BaseModel)
@@ -68,6 +69,9 @@ CLIP = Aggregate("clip", clip.ClipState, clip.decide, clip.evolve)
 CONNECTION = Aggregate(
     "connection", connection.ConnectionState, connection.decide, connection.evolve
 )
+INTEGRATION = Aggregate(
+    "integration", integration.IntegrationState, integration.decide, integration.evolve
+)
 
 HANDLERS: dict[str, Aggregate[Any]] = {
     EnqueueItem.TYPE: QUEUE_ITEM,
@@ -93,6 +97,9 @@ HANDLERS: dict[str, Aggregate[Any]] = {
     RecordClipProgress.TYPE: CLIP,
     CompleteClip.TYPE: CLIP,
     FailClip.TYPE: CLIP,
+    CreateIntegration.TYPE: INTEGRATION,
+    DeleteIntegration.TYPE: INTEGRATION,
+    RevokeIntegration.TYPE: INTEGRATION,
 }
 
 # Commands that bring their aggregate into being (its id derives from the command id).
@@ -105,5 +112,6 @@ CREATING: frozenset[str] = frozenset(
         RequestClip.TYPE,
         RegisterClipOutput.TYPE,
         CreateConnection.TYPE,
+        CreateIntegration.TYPE,
     }
 )

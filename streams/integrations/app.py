@@ -1,0 +1,200 @@
+"""`wavestack worker --role integrations`: tells Discord interactions their outcome.
+
+A plain aiokafka consumer of the events topic in its own group
+(``<prefix>-integrations``). It passes over every event by its ``type`` header
+before parsing, except the four that can answer an interaction (followups.TYPES),
+and events older than an interaction token's life. For each of those it looks for
+pending interactions (vault/inbound.py), posts the follow-up, marks the row told
+(which drops the token), and commits the batch's offsets only after that.
+
+At least once: a crash between a post and its mark posts that message again on
+the redelivery (Discord's follow-ups have no idempotency key); a marked row is
+never told twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from typing import Any, Protocol
+
+import aiohttp
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError
+from pydantic import SecretStr
+
+from schemas.catalog import Topics
+from schemas.codec import DecodeError, read
+from schemas.kafka_security import KafkaConnection, kafka_client_options
+from streams.integrations.discord import Sent, send_followup
+from streams.integrations.followups import TYPES, followup
+from vault import inbound
+from vault.keyring import KeyRing, VaultError
+
+log = structlog.get_logger("streams.integrations")
+
+ROLE = "integrations"
+READY_MESSAGE = "Worker ready"
+TYPE_HEADER = "type"  # what the decider puts on every event (streams/runtime/sending.py)
+# Interaction tokens live 15 minutes: an older event has nobody left to tell.
+MAX_EVENT_AGE_SECONDS = 16 * 60
+SWEEP_SECONDS = 60.0
+
+
+class IntegrationsSettings(Protocol):
+    @property
+    def kafka(self) -> KafkaConnection: ...
+    @property
+    def topic_prefix(self) -> str: ...
+    @property
+    def dsn(self) -> str: ...
+    @property
+    def db_schema(self) -> str: ...
+    @property
+    def secret_key(self) -> SecretStr | None: ...
+    @property
+    def platform_discord_base_url(self) -> str: ...
+    @property
+    def api_host(self) -> str: ...
+    @property
+    def api_port(self) -> int: ...
+
+
+class MissingKeyRing(Exception):
+    pass
+
+
+def group_id(settings: IntegrationsSettings) -> str:
+    return f"{settings.topic_prefix}-{ROLE}"
+
+
+def wanted(record: ConsumerRecord[bytes, bytes], now: float) -> bool:
+    """Whether a record may answer an interaction, judged without parsing it."""
+    if record.timestamp / 1000 < now - MAX_EVENT_AGE_SECONDS:
+        return False
+    kind = next((v for k, v in record.headers or () if k == TYPE_HEADER), None)
+    # No header (an older record): parse it to find out.
+    return kind is None or kind.decode(errors="replace") in TYPES
+
+
+class IntegrationsProcess:
+    def __init__(self, settings: IntegrationsSettings) -> None:
+        if settings.secret_key is None:
+            raise MissingKeyRing(
+                "WAVESTACK_SECRET_KEY is not set: interaction tokens cannot be opened"
+            )
+        self.ring = KeyRing.parse(settings.secret_key.get_secret_value())
+        self.settings = settings
+        self.schema = settings.db_schema
+        self.api_base = f"http://{settings.api_host}:{settings.api_port}"
+        self.stopping = asyncio.Event()
+        self.consumer = AIOKafkaConsumer(
+            Topics(settings.topic_prefix).events,
+            **kafka_client_options(settings.kafka),
+            group_id=group_id(settings),
+            enable_auto_commit=False,
+            # A new group reads what is there: outcomes of the last minutes may be in it.
+            auto_offset_reset="earliest",
+        )
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        pool = await asyncpg.create_pool(self.settings.dsn, min_size=1, max_size=2)
+        async with pool.acquire() as conn:
+            # The API may create them at the same moment.
+            with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+                await inbound.create_tables(conn, self.schema)
+        session = aiohttp.ClientSession()
+        await self.consumer.start()
+        log.warning(READY_MESSAGE, role=ROLE, group=group_id(self.settings))
+        swept = 0.0
+        try:
+            while not self.stopping.is_set():
+                fetched = await self.consumer.getmany(timeout_ms=200, max_records=500)
+                now = time.time()
+                records = [r for rs in fetched.values() for r in rs if wanted(r, now)]
+                for record in records:
+                    await self._tell(pool, session, record)
+                if fetched:
+                    await self._commit(fetched)
+                if now - swept > SWEEP_SECONDS:
+                    async with pool.acquire() as conn:
+                        await inbound.sweep(conn, self.schema)
+                    swept = now
+        finally:
+            await self.consumer.stop()
+            await session.close()
+            await pool.close()
+
+    async def _commit(self, fetched: dict[TopicPartition, list[Any]]) -> None:
+        offsets = {tp: rs[-1].offset + 1 for tp, rs in fetched.items() if rs}
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError:
+            # A rebalance: the new owner reads these again; told rows are not told twice.
+            log.warning("commit_failed_rebalanced")
+
+    async def _tell(
+        self,
+        pool: asyncpg.Pool,
+        session: aiohttp.ClientSession,
+        record: ConsumerRecord[bytes, bytes],
+    ) -> None:
+        try:
+            decoded = read(record.value)
+        except DecodeError:
+            return  # the projector dead-letters what nobody can read
+        env = decoded.envelope
+        if env.type not in TYPES:
+            return
+        async with pool.acquire() as conn:
+            try:
+                replies = await inbound.pending_replies(
+                    conn,
+                    self.schema,
+                    self.ring,
+                    command_id=env.command_id,
+                    aggregate_id=env.aggregate_id,
+                )
+            except VaultError as exc:
+                log.error("interaction_token_unreadable", reason=str(exc), event_id=str(env.id))
+                return
+        for reply in replies:
+            content = followup(decoded, reply, self.api_base)
+            if content is None:
+                continue
+            sent = await send_followup(
+                session,
+                self.settings.platform_discord_base_url,
+                reply.application_id,
+                reply.token,
+                content,
+            )
+            if sent is not Sent.FAILED:
+                async with pool.acquire() as conn:
+                    await inbound.mark_told(conn, self.schema, reply.command_id)
+            log.info(
+                "followup_" + sent.value,
+                org_id=reply.org_id,
+                command_id=str(reply.command_id),
+                event_id=str(env.id),
+            )
+
+
+def main(settings: IntegrationsSettings) -> None:
+    """Runs the consumer until SIGTERM or SIGINT."""
+
+    async def serve() -> None:
+        process = IntegrationsProcess(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, process.stop)
+        await process.run()
+
+    asyncio.run(serve())
