@@ -30,10 +30,14 @@ from api.reads.paging import Page
 from api.uploads import handlers as uploads
 from api.uploads.protocol import tus_endpoint
 from api.uploads.usage import Usage, get_usage
+from api.webhooks import handlers as webhooks
+from api.webhooks import reads as webhook_reads
+from api.webhooks.bodies import ReplayBody, WebhookBody
 from schemas import commands as c
 from schemas import publishing as p
 
 READ = "read"
+WEBHOOKS_WRITE = "webhooks:write"
 
 
 @dataclass(frozen=True)
@@ -433,6 +437,66 @@ ROUTES: list[Route] = [
             ("404", "No such Twitch integration"),
             ("410", "The subscription was revoked"),
         ),
+    ),
+    _command(
+        "/v1/webhooks",
+        webhooks.create_webhook,
+        WEBHOOKS_WRITE,
+        WebhookBody,
+        "Subscribe a URL to event types; the answer holds its whsec_ secret, shown once",
+        answers=(("201", "Created: its id and secret (shown once)"), NO_SECRET_KEY),
+    ),
+    Route(
+        "GET",
+        "/v1/webhooks",
+        webhooks.list_webhooks,
+        "List the organization's webhook subscriptions (never their secrets)",
+        READ,
+        query=webhook_reads.WebhookQuery,
+        response=Page[webhook_reads.Webhook],
+    ),
+    Route(
+        "GET",
+        "/v1/webhooks/{id}",
+        webhooks.get_webhook,
+        "One webhook subscription (never its secret)",
+        READ,
+        response=webhook_reads.Webhook,
+    ),
+    Route(
+        "DELETE",
+        "/v1/webhooks/{id}",
+        webhooks.delete_webhook,
+        "Delete a subscription; its secrets are destroyed for good",
+        WEBHOOKS_WRITE,
+        idempotency="optional",
+        answers=(("202", "Accepted: DeleteWebhook is on the log"),),
+    ),
+    Route(
+        "POST",
+        "/v1/webhooks/{id}/rotate-secret",
+        webhooks.rotate_secret,
+        "A new secret (shown once); the previous one keeps signing for 24 h",
+        WEBHOOKS_WRITE,
+        idempotency="optional",
+        answers=(("202", "Accepted: the new secret, shown once"), NO_SECRET_KEY),
+    ),
+    _command(
+        "/v1/webhooks/{id}/replay",
+        webhooks.replay,
+        WEBHOOKS_WRITE,
+        ReplayBody,
+        "Re-deliver the subscription's matching events since a time",
+        "optional",
+    ),
+    Route(
+        "GET",
+        "/v1/webhooks/{id}/deliveries",
+        webhooks.list_deliveries,
+        "The subscription's deliveries: status, attempts, response codes, next try",
+        READ,
+        query=webhook_reads.DeliveryQuery,
+        response=Page[webhook_reads.Delivery],
     ),
     Route("GET", "/v1/usage", get_usage, "The organization's storage use", READ, response=Usage),
     Route("GET", "/.well-known/jwks.json", ops.jwks, "Public keys of the local signing keys"),

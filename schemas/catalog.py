@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from schemas import agent_commands, commands, events, integrations, publishing
+from schemas import agent_commands, commands, events, integrations, publishing, webhooks
 from schemas.base import Message
 
 
@@ -59,6 +59,12 @@ COMMAND_TYPES: dict[str, type[Message]] = {
         integrations.CreateIntegration,
         integrations.DeleteIntegration,
         integrations.RevokeIntegration,
+        webhooks.CreateWebhook,
+        webhooks.RotateWebhookSecret,
+        webhooks.DeleteWebhook,
+        webhooks.DisableWebhook,
+        webhooks.ReplayWebhook,
+        webhooks.RecordWebhookDelivery,
     )
 }
 
@@ -93,5 +99,11 @@ EVENT_TYPES: dict[str, type[Message]] = {
         integrations.IntegrationCreated,
         integrations.IntegrationRevoked,
         integrations.IntegrationDeleted,
+        webhooks.WebhookCreated,
+        webhooks.WebhookSecretRotated,
+        webhooks.WebhookDeleted,
+        webhooks.WebhookDisabled,
+        webhooks.WebhookReplayRequested,
+        webhooks.WebhookDeliveryRecorded,
     )
 }

@@ -27,6 +27,7 @@ from projections.handlers import (
     projects,
     publish,
     queue,
+    webhooks,
 )
 from projections.tables import (
     ASSETS,
@@ -39,6 +40,8 @@ from projections.tables import (
     PROJECTS,
     PUBLISH_ATTEMPTS,
     QUEUE_ITEMS,
+    WEBHOOK_DELIVERIES,
+    WEBHOOKS,
     Row,
     Table,
 )
@@ -74,6 +77,14 @@ from schemas.publishing import (
     PublishCheckpointed,
     PublishReconciled,
     PublishStarted,
+)
+from schemas.webhooks import (
+    WebhookCreated,
+    WebhookDeleted,
+    WebhookDeliveryRecorded,
+    WebhookDisabled,
+    WebhookReplayRequested,
+    WebhookSecretRotated,
 )
 
 Fold = Callable[[Row | None, Decoded[Message]], Row | None]
@@ -137,6 +148,12 @@ EVENT_HANDLERS: dict[str, Handler] = {
     IntegrationCreated.TYPE: _on(INTEGRATIONS, integrations.created),
     IntegrationRevoked.TYPE: _on(INTEGRATIONS, integrations.revoked),
     IntegrationDeleted.TYPE: _on(INTEGRATIONS, integrations.deleted),
+    WebhookCreated.TYPE: _on(WEBHOOKS, webhooks.created),
+    WebhookSecretRotated.TYPE: _on(WEBHOOKS, webhooks.rotated),
+    WebhookDisabled.TYPE: _on(WEBHOOKS, webhooks.disabled),
+    WebhookDeleted.TYPE: _on(WEBHOOKS, webhooks.deleted),
+    WebhookReplayRequested.TYPE: _on(WEBHOOKS, webhooks.unchanged),
+    WebhookDeliveryRecorded.TYPE: _on(WEBHOOK_DELIVERIES, webhooks.delivery_recorded),
 }
 
 # The further rows an event folds into, after its entry in EVENT_HANDLERS: an

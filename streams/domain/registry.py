@@ -40,7 +40,15 @@ from schemas.publishing import (
     RetryItem,
     StartPublish,
 )
-from streams.domain import asset, clip, connection, integration, project, queue
+from schemas.webhooks import (
+    CreateWebhook,
+    DeleteWebhook,
+    DisableWebhook,
+    RecordWebhookDelivery,
+    ReplayWebhook,
+    RotateWebhookSecret,
+)
+from streams.domain import asset, clip, connection, integration, project, queue, webhook
 from streams.domain.common import Decision
 
 S = TypeVar("S", bound=BaseModel)
@@ -72,6 +80,10 @@ CONNECTION = Aggregate(
 INTEGRATION = Aggregate(
     "integration", integration.IntegrationState, integration.decide, integration.evolve
 )
+WEBHOOK = Aggregate("webhook", webhook.WebhookState, webhook.decide, webhook.evolve)
+WEBHOOK_DELIVERY = Aggregate(
+    "webhook_delivery", webhook.DeliveryState, webhook.decide_delivery, webhook.evolve_delivery
+)
 
 HANDLERS: dict[str, Aggregate[Any]] = {
     EnqueueItem.TYPE: QUEUE_ITEM,
@@ -100,6 +112,12 @@ HANDLERS: dict[str, Aggregate[Any]] = {
     CreateIntegration.TYPE: INTEGRATION,
     DeleteIntegration.TYPE: INTEGRATION,
     RevokeIntegration.TYPE: INTEGRATION,
+    CreateWebhook.TYPE: WEBHOOK,
+    RotateWebhookSecret.TYPE: WEBHOOK,
+    DeleteWebhook.TYPE: WEBHOOK,
+    DisableWebhook.TYPE: WEBHOOK,
+    ReplayWebhook.TYPE: WEBHOOK,
+    RecordWebhookDelivery.TYPE: WEBHOOK_DELIVERY,
 }
 
 # Commands that bring their aggregate into being (its id derives from the command id).
@@ -113,5 +131,7 @@ CREATING: frozenset[str] = frozenset(
         RegisterClipOutput.TYPE,
         CreateConnection.TYPE,
         CreateIntegration.TYPE,
+        CreateWebhook.TYPE,
+        RecordWebhookDelivery.TYPE,
     }
 )
