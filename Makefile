@@ -9,7 +9,7 @@ WITH_STACK := bash deploy/scripts/with-stack.sh
 PYTEST_ARGS ?=
 CODE := schemas api streams clipper projections vault wavestack client tests
 
-.PHONY: dev test bench lint install stack-install start stop clean
+.PHONY: dev test bench lint install stack-install start stop clean cluster cluster-stop
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ start: install
 
 stop:
 	@bash deploy/scripts/stack.sh stop
+
+# A 3-node Kafka cluster beside the dev broker (docs/operations.md#scaling-out);
+# `eval "$$(bash deploy/scripts/stack.sh cluster env)"` points the processes at it.
+cluster: install
+	@bash deploy/scripts/stack.sh cluster start
+
+cluster-stop:
+	@bash deploy/scripts/stack.sh cluster stop
 
 clean: stop
 	rm -rf .stack $(VENV)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 import structlog
+from aiokafka.errors import InvalidReplicationFactorError
 
 import projections.audit
 import projections.doctor
@@ -20,21 +21,57 @@ from projections.migrate import migrate
 from wavestack.errors import UserError
 from wavestack.progress import end_progress_line, progress_printer
 from wavestack.settings import Settings
-from wavestack.topics import ensure_topics
+from wavestack.topics import ensure_topics_planned, replicas_by_topic
 
 log = structlog.get_logger("wavestack.ops")
 
 
 async def create_topics(settings: Settings) -> int:
-    created = await ensure_topics(
-        settings.kafka,
-        settings.topics,
-        settings.topic_partitions,
-        settings.topic_replication_factor,
-    )
+    # An explicit WAVESTACK_TOPIC_REPLICATION_FACTOR wins; otherwise min(3, brokers).
+    explicit = "topic_replication_factor" in settings.model_fields_set
+    try:
+        plan = await ensure_topics_planned(
+            settings.kafka,
+            settings.topics,
+            settings.topic_partitions,
+            settings.topic_replication_factor if explicit else None,
+        )
+    except InvalidReplicationFactorError as exc:
+        raise UserError(
+            f"WAVESTACK_TOPIC_REPLICATION_FACTOR={settings.topic_replication_factor} needs "
+            "at least that many live brokers"
+        ) from exc
     for name in settings.topics.all():
-        log.info("topic ready", topic=name, created=name in created)
+        log.info(
+            "topic ready",
+            topic=name,
+            created=name in plan.created,
+            replication_factor=plan.replication_factor,
+            brokers=plan.brokers,
+        )
+    await _warn_under_replicated(settings, plan.replication_factor)
     return 0
+
+
+async def _warn_under_replicated(settings: Settings, wanted: int) -> None:
+    if settings.topic_replication_factor < wanted:
+        # Faust and the decider create their changelogs themselves, with the setting.
+        log.warning(
+            "changelog topics will get fewer replicas than ours: set "
+            "WAVESTACK_TOPIC_REPLICATION_FACTOR for every process",
+            setting=settings.topic_replication_factor,
+            wanted=wanted,
+        )
+    replicas = await replicas_by_topic(settings.kafka, settings.topic_prefix)
+    for name, count in sorted(replicas.items()):
+        if count < wanted:
+            log.warning(
+                "topic has fewer replicas than wanted (made earlier; reassign its "
+                "partitions to change that)",
+                topic=name,
+                replicas=count,
+                wanted=wanted,
+            )
 
 
 async def migrate_read_model(settings: Settings) -> int:

@@ -6,6 +6,7 @@
 #   stack.sh start | stop     both services (start waits until they accept clients)
 #   stack.sh status           what runs, and the env vars that point at it
 #   stack.sh env              prints export lines for WAVESTACK_* variables
+#   stack.sh cluster ...      a 3-node Kafka cluster beside the dev broker (cluster.sh)
 #
 # Everything lives under $WAVESTACK_STACK_DIR (default: .stack/ in the checkout), on
 # ports of its own, so it never collides with a system Kafka or PostgreSQL.
@@ -168,5 +169,6 @@ case "${1:-}" in
     pg_running && log "postgresql: running" || log "postgresql: stopped"
     print_env ;;
   env) print_env ;;
-  *) echo "usage: $0 install|start|stop|start-kafka|stop-kafka|start-pg|stop-pg|status|env" >&2; exit 2 ;;
+  cluster) shift; install_kafka; exec bash "$ROOT/deploy/scripts/cluster.sh" "$@" ;;
+  *) echo "usage: $0 install|start|stop|start-kafka|stop-kafka|start-pg|stop-pg|status|env|cluster" >&2; exit 2 ;;
 esac
