@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from wavestack.errors import UserError
 from wavestack.logging import configure_logging, report_error
+from wavestack.operator import commands as operator_commands
 from wavestack.settings import Settings
 
 Handler = Callable[[Settings, argparse.Namespace], int]
@@ -229,56 +230,6 @@ def cmd_doctor(settings: Settings, args: argparse.Namespace) -> int:
     return run_async(doctor(settings, args.older_than, args.redrive))
 
 
-def cmd_status(settings: Settings, args: argparse.Namespace) -> int:
-    from wavestack.operator.status import status
-
-    return run_async(status(settings, args.older_than, args.grace, args.json))
-
-
-def cmd_checksum(settings: Settings, args: argparse.Namespace) -> int:
-    from wavestack.operator.checksums import checksum
-
-    return run_async(checksum(settings, args.schema, args.json))
-
-
-def cmd_dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from wavestack.operator import dlq
-    from wavestack.operator.letters import LetterFilter
-
-    if args.action == "show":
-        return run_async(dlq.dlq_show(settings, args.id, args.json))
-    wanted = LetterFilter(
-        ids=frozenset(args.ids or ()),
-        source_topic=args.source_topic,
-        reason_contains=args.reason_contains,
-        since=args.since,
-    )
-    if args.action == "list":
-        return run_async(dlq.dlq_list(settings, wanted, args.json))
-    return run_async(dlq.dlq_replay(settings, wanted, args.dry_run))
-
-
-def _add_dlq(add: Callable[[str, Handler, str], argparse.ArgumentParser]) -> None:
-    dlq = add("dlq", cmd_dlq, "list, show and replay dead letters (<prefix>.dlq)")
-    actions = dlq.add_subparsers(dest="action", required=True, metavar="ACTION")
-
-    def filters(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--id", dest="ids", action="append", metavar="P:O", help="repeatable")
-        p.add_argument("--source-topic", default=None, metavar="TOPIC")
-        p.add_argument("--reason-contains", default=None, metavar="TEXT")
-        p.add_argument("--since", type=_time, default=None, metavar="T")
-
-    listing = actions.add_parser("list", help="the letters: id, when, source, cause, reason")
-    filters(listing)
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    show = actions.add_parser("show", help="one letter: headers, reason, payload (redacted)")
-    show.add_argument("id", metavar="ID", help="PARTITION:OFFSET, as `dlq list` shows")
-    show.add_argument("--json", action="store_true")
-    replay = actions.add_parser("replay", help="re-publish letters' original bytes to their topic")
-    filters(replay)
-    replay.add_argument("--dry-run", action="store_true", help="say what would be re-published")
-
-
 def _time(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
@@ -366,18 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     doctor.add_argument("--redrive", action="store_true")
 
-    status = add("status", cmd_status, "consumer lag, commands without outcome, overdue, DLQ size")
-    status.add_argument(
-        "--older-than", type=float, default=300.0, metavar="SECONDS", help="pending commands; 300"
-    )
-    status.add_argument(
-        "--grace", type=float, default=60.0, metavar="SECONDS", help="overdue after; default 60"
-    )
-    status.add_argument("--json", action="store_true")
-    _add_dlq(add)
-    checksum = add("checksum", cmd_checksum, "row count and digest per table of a read model")
-    checksum.add_argument("--schema", default=None, metavar="NAME", help="default: the live one")
-    checksum.add_argument("--json", action="store_true")
+    # status, dlq list|show|replay, checksum (wavestack/operator/commands.py)
+    operator_commands.register(add, _time)
     return parser
 
 
