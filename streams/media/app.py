@@ -25,6 +25,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 
 from clipper import ClipLimits, ClipRunner, ClipSettings
 from schemas.catalog import Topics
+from schemas.kafka_security import kafka_client_options
 from streams.media.agent import EventAgent
 from streams.media.assets import AssetProber
 from streams.media.clipping import ClipHandler
@@ -79,10 +80,9 @@ class MediaProcess:
         # Held while records are taken and offsets committed, and by the rebalance
         # listener: a partition never goes while its records are being taken.
         self.lock = asyncio.Lock()
-        bootstrap = settings.kafka_bootstrap
         session_ms = int(settings.worker_session_timeout_seconds * 1000)
         self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka_client_options(settings.kafka),
             group_id=group_id(settings),
             group_instance_id=instance_id(settings, ROLE),
             enable_auto_commit=False,
@@ -94,13 +94,13 @@ class MediaProcess:
             max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
         )
         self.restorer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka_client_options(settings.kafka),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
         )
         self.producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+            **kafka_client_options(settings.kafka),
             acks="all",
             enable_idempotence=True,
             linger_ms=LINGER_MS,
@@ -128,7 +128,7 @@ class MediaProcess:
     async def run(self) -> None:
         settings = self.settings
         await ensure_compacted(
-            settings.kafka_bootstrap,
+            settings.kafka,
             jobs_changelog(settings),
             settings.topic_partitions,
             settings.topic_replication_factor,

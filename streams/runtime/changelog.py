@@ -12,6 +12,8 @@ import json
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from schemas.kafka_security import KafkaConnection, kafka_client_options
+
 
 def changelog_key(key: str) -> bytes:
     return json.dumps(key).encode()
@@ -21,9 +23,11 @@ def key_of(changelog_key: bytes) -> str:
     return str(json.loads(changelog_key))
 
 
-async def ensure_compacted(bootstrap: str, topic: str, partitions: int, replication: int) -> None:
+async def ensure_compacted(
+    kafka: KafkaConnection | str, topic: str, partitions: int, replication: int
+) -> None:
     """Creates the topic (compacted) unless it exists; partitioned like its input topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka))
     await admin.start()
     try:
         new = NewTopic(topic, partitions, replication, topic_configs={"cleanup.policy": "compact"})

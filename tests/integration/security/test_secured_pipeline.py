@@ -1,8 +1,9 @@
 """The whole write path through a SASL_SSL (SCRAM-SHA-512) listener and nothing else.
 
-`wavestack topics`, the API's producer, the decider (plain aiokafka), the projector and
-a Faust app (the publisher) all reach the broker only through the listener that wants
-TLS and a SCRAM login; the broker has no client listener in the clear.
+`wavestack topics`, the API's producer, the decider and the media process (plain
+aiokafka), the projector and a Faust app (the publisher) all reach the broker only
+through the listener that wants TLS and a SCRAM login; the broker has no client
+listener in the clear.
 """
 
 from __future__ import annotations
@@ -78,13 +79,15 @@ async def test_a_command_is_decided_and_projected_through_sasl_ssl_only(
     assert settings.topics.commands in topics.stderr + topics.stdout
 
     decider = Child("worker", settings, tmp_path, args=["--role", "decider"], name="decider")
+    media = Child("worker", settings, tmp_path, args=["--role", "media"], name="media")
     projector = Child("projector", settings, tmp_path)
     publisher = Child("publisher", settings, tmp_path)
-    children = (decider, projector, publisher)
+    children = (decider, media, projector, publisher)
     for child in children:
         await child.start()
     try:
         await decider.wait_for_output(READY, timeout=90)
+        await media.wait_for_output(READY, timeout=90)
         # The publisher is a Faust app: its consumer, producer and changelog topics go
         # through broker_credentials.
         await publisher.wait_for_output(READY, timeout=90)
@@ -114,7 +117,7 @@ async def test_a_command_is_decided_and_projected_through_sasl_ssl_only(
             assert item["title"] == "Over TLS"
     finally:
         codes = [await child.stop() for child in children]
-    assert codes == [0, 0, 0], "\n".join(c.output()[-2000:] for c in children)
+    assert codes == [0, 0, 0, 0], "\n".join(c.output()[-2000:] for c in children)
     password = settings.kafka_sasl_password
     assert password is not None
     for child in children:
