@@ -69,7 +69,7 @@ class Dispatcher:
         self.per_subscription = per_subscription
         self.poll_seconds = poll_seconds
         # Long enough for a row to wait its turn in a full lane and then time out.
-        self.claim_seconds = 2 * timeout_seconds + 30
+        self.claim_seconds = 2 * timeout_seconds + 5
         self.wake = asyncio.Event()
         self.lanes: dict[uuid.UUID, asyncio.Semaphore] = {}
         self.in_flight: dict[uuid.UUID, int] = {}

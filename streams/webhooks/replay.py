@@ -16,6 +16,7 @@ from datetime import datetime
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.codec import DecodeError, decode
 from schemas.kafka_security import KafkaConnection, kafka_client_options
@@ -26,6 +27,16 @@ from streams.webhooks.store import DueRow
 from streams.webhooks.subscriptions import Subscription
 
 log = structlog.get_logger("streams.webhooks")
+
+
+async def _partitions(kafka: KafkaConnection, topic: str) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(**kafka_client_options(kafka))
+    await admin.start()
+    try:
+        [described] = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return [TopicPartition(topic, p["partition"]) for p in described.get("partitions", ())]
 
 
 async def run_replay(
@@ -44,12 +55,9 @@ async def run_replay(
     await consumer.start()
     matched = 0
     try:
-        await consumer.topics()
-        parts = [
-            TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
-        ]
+        parts = await _partitions(kafka, topic)
         if not parts:
-            return 0
+            return 0  # no such topic (yet): nothing to replay
         consumer.assign(parts)
         starts = await consumer.offsets_for_times(
             {tp: int(since.timestamp() * 1000) for tp in parts}
