@@ -21,7 +21,8 @@ HOOK = "https://hooks.example.com/wavestack"
 async def api(client_factory: ClientFactory) -> TestClient[Any, Any]:
     """The API alone, with a key ring and the egress rules on (no private addresses)."""
     overrides = stack_overrides(generate_entry("k1")) | {"egress_allow_private": False}
-    return await client_factory(**overrides)
+    client: TestClient[Any, Any] = await client_factory(**overrides)
+    return client
 
 
 @pytest.mark.parametrize(
