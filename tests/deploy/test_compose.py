@@ -13,7 +13,7 @@ import yaml  # type: ignore[import-untyped]
 from tests.deploy.envfiles import read_env_file, secret_settings, settings_from
 from tests.deploy.paths import COMPOSE, COMPOSE_SCHEMA, setting_names
 
-PROCESSES = ("api", "worker", "publisher", "projector")
+PROCESSES = ("api", "worker", "publisher", "projector", "webhooks", "integrations")
 ONE_SHOTS = ("topics", "migrate")
 BROKERS = ("kafka-1", "kafka-2", "kafka-3")
 ENV_FILES = ("wavestack.env", "secrets.env.example")
@@ -93,7 +93,8 @@ def test_every_process_runs_after_both_one_shots(compose: dict[str, Any]) -> Non
     assert set(services["topics"]["depends_on"]) == set(BROKERS)
     assert services["migrate"]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
     for name in PROCESSES:
-        assert services[name]["command"][0] == name
+        command = services[name]["command"]
+        assert command[0] == name or command == ["worker", "--role", name]
         needs = services[name]["depends_on"]
         assert {n: needs[n]["condition"] for n in ONE_SHOTS} == dict.fromkeys(
             ONE_SHOTS, "service_completed_successfully"
@@ -113,13 +114,15 @@ def test_every_process_has_a_healthcheck_on_what_it_serves(
     metrics = int(config["WAVESTACK_WORKER_METRICS_PORT"])
     expected = {
         "api": [f"http://127.0.0.1:{api_port}/readyz"],
-        # cli.py: the decider serves on the port, media on +1, the publisher on +2.
+        # cli.py: the decider serves on the port, media +1, publisher +2, webhooks +3, +4.
         "worker": [
             f"http://127.0.0.1:{metrics}/metrics",
             f"http://127.0.0.1:{metrics + 1}/metrics",
         ],
         "publisher": [f"http://127.0.0.1:{metrics + 2}/metrics"],
         "projector": [f"http://127.0.0.1:{config['WAVESTACK_PROJECTOR_METRICS_PORT']}/metrics"],
+        "webhooks": [f"http://127.0.0.1:{metrics + 3}/metrics"],
+        "integrations": [f"http://127.0.0.1:{metrics + 4}/metrics"],
     }
     assert {name: _healthcheck_urls(services[name]) for name in PROCESSES} == expected
     assert services["api"]["ports"] == [f"{api_port}:{api_port}"]

@@ -25,9 +25,12 @@ from tests.deploy.k8s import (
 from tests.deploy.paths import IMAGE_UID, K8S, setting_names
 from wavestack.cli import build_parser
 
-PROCESSES = ("api", "worker", "publisher", "projector")
-# wavestack/cli.py: the decider serves metrics on the port, media on +1, publisher on +2.
-METRICS_OFFSET = {"worker": 0, "publisher": 2}
+PROCESSES = ("api", "worker", "publisher", "projector", "webhooks", "integrations")
+# wavestack/cli.py: the decider serves metrics on the port, media on +1, the publisher
+# on +2, webhook delivery on +3, the integrations' follow-ups on +4.
+METRICS_OFFSET = {"worker": 0, "publisher": 2, "webhooks": 3, "integrations": 4}
+# The processes that seal or open secrets (they refuse to start without the ring).
+KEY_RING = {"api", "publisher", "webhooks", "integrations"}
 
 
 def _config(resources: list[Resource]) -> dict[str, str]:
@@ -53,6 +56,9 @@ def test_every_command_is_one_the_cli_knows(rendered: list[Resource]) -> None:
         for container in containers(template["spec"]):
             parsed = parser.parse_args(container["args"])
             assert parsed.command == container["args"][0]
+            if parsed.command == "worker":
+                role = parsed.role if parsed.role != "all" else "worker"
+                assert container["name"] == role
 
 
 def test_the_api_probes_are_its_unauthenticated_health_routes(rendered: list[Resource]) -> None:
@@ -67,7 +73,9 @@ def test_the_api_probes_are_its_unauthenticated_health_routes(rendered: list[Res
         )
 
 
-@pytest.mark.parametrize("process", ["worker", "publisher", "projector"])
+@pytest.mark.parametrize(
+    "process", ["worker", "publisher", "projector", "webhooks", "integrations"]
+)
 def test_worker_probes_hit_the_metrics_port_the_process_opens(
     rendered: list[Resource], process: str
 ) -> None:
@@ -152,7 +160,7 @@ def test_secrets_are_referenced_never_defined_and_the_example_documents_them(
     for _, template in pod_templates(rendered):
         for container in containers(template["spec"]):
             has_ring = "WAVESTACK_SECRET_KEY" in env_names(container)
-            assert has_ring == (container["name"] in {"api", "publisher"}), container["name"]
+            assert has_ring == (container["name"] in KEY_RING), container["name"]
 
 
 def test_every_deployment_has_exactly_its_own_disruption_budget(rendered: list[Resource]) -> None:

@@ -69,6 +69,8 @@ def test_the_overlay_sets_namespace_image_replicas_and_resources(
         "wavestack-worker": 3,
         "wavestack-publisher": 2,
         "wavestack-projector": 2,
+        "wavestack-webhooks": 1,
+        "wavestack-integrations": 1,
     }
     [api] = deployments["wavestack-api"]["spec"]["template"]["spec"]["containers"]
     assert api["resources"]["limits"] == {"cpu": "2", "memory": "1Gi"}
