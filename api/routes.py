@@ -19,7 +19,7 @@ from api.commands import media, retry
 from api.connections import handlers as connections
 from api.connections import reads as connection_reads
 from api.connections.bodies import ConnectionBody
-from api.integrations import discord, twitch
+from api.integrations import discord, downloads, twitch
 from api.integrations import handlers as integrations
 from api.integrations.bodies import IntegrationBodyModel
 from api.integrations.reads import Integration, IntegrationQuery
@@ -436,6 +436,17 @@ ROUTES: list[Route] = [
             ("403", "Missing or invalid signature, or older than 10 minutes"),
             ("404", "No such Twitch integration"),
             ("410", "The subscription was revoked"),
+        ),
+    ),
+    Route(
+        "GET",
+        "/integrations/downloads/{id}/{token}",
+        downloads.download,
+        "A finished clip, by the link a Discord follow-up told (no bearer token)",
+        media="application/octet-stream",
+        answers=(
+            ("206", "Partial content: the requested byte range"),
+            ("404", "Unknown or expired link"),
         ),
     ),
     _command(

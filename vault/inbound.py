@@ -13,6 +13,7 @@ fresh data key per row, wrapped by the key ring, the plaintext bound to org and 
   minutes, never forever (it never goes on the log).
 - ``eventsub_messages``: EventSub message ids seen per integration, kept past the
   10-minute replay window so a redelivery is recognised across restarts.
+- ``download_links`` (vault/downloads.py): the links to finished clips told to Discord.
 
 Callers pass an asyncpg connection; the vault imports no driver.
 """
@@ -23,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from vault import downloads
 from vault.credentials import unseal
 from vault.keyring import KeyRing, WrappedKey
 from vault.keytable import Connection, key_schema, seal_new
@@ -74,6 +76,7 @@ async def create_tables(conn: Connection, db_schema: str) -> None:
             PRIMARY KEY (integration_id, message_id)
         )"""
     )
+    await downloads.create_table(conn, db_schema)
 
 
 # --- Twitch secrets --------------------------------------------------------------------
@@ -209,6 +212,38 @@ async def sweep(conn: Connection, db_schema: str) -> None:
     await conn.execute(
         f"DELETE FROM {_t(db_schema, MESSAGES)} WHERE received_at < now() - interval '1 hour'"
     )
+    await downloads.sweep(conn, db_schema)
+
+
+async def forget_integration(conn: Connection, db_schema: str, integration_id: str) -> None:
+    """A deleted integration's secret, pending tokens and seen ids go at once."""
+    await destroy_secret(conn, db_schema, integration_id)
+    for table in (TOKENS, MESSAGES):
+        await conn.execute(
+            f"DELETE FROM {_t(db_schema, table)} WHERE integration_id = $1", integration_id
+        )
+
+
+async def rewrap_secrets(conn: Connection, db_schema: str, ring: KeyRing) -> int:
+    """Re-wraps every Twitch secret's data key not under the ring's primary key."""
+    rows = await conn.fetch(
+        f"SELECT integration_id::text, org_id, wrapped_key FROM {_t(db_schema, SECRETS)}"
+    )
+    changed = 0
+    for integration_id, org_id, text in rows:
+        wrapped = WrappedKey.parse(text)
+        fresh = ring.rewrap(wrapped, org_id, integration_id)
+        if fresh is wrapped:
+            continue
+        status = await conn.execute(
+            f"""UPDATE {_t(db_schema, SECRETS)} SET wrapped_key = $1
+                WHERE integration_id = $2 AND wrapped_key = $3""",
+            fresh.text,
+            integration_id,
+            text,
+        )
+        changed += status == "UPDATE 1"  # deleted or rewrapped meanwhile: not ours
+    return changed
 
 
 # --- EventSub message ids --------------------------------------------------------------

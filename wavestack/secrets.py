@@ -8,7 +8,7 @@ from pathlib import Path
 import asyncpg
 import structlog
 
-from vault import keytable
+from vault import inbound, keytable
 from vault.keyring import InvalidKeyRing, KeyRing, generate_entry
 from wavestack.errors import UserError
 from wavestack.settings import Settings
@@ -45,6 +45,9 @@ async def rotate_secrets(settings: Settings) -> int:
     try:
         await keytable.create_table(conn, settings.db_schema)
         changed = await keytable.rewrap_all(conn, settings.db_schema, ring)
+        # Twitch integrations' secrets are wrapped by the same ring (vault/inbound.py).
+        await inbound.create_tables(conn, settings.db_schema)
+        changed += await inbound.rewrap_secrets(conn, settings.db_schema, ring)
     finally:
         await conn.close()
     print(f"re-wrapped {changed} data key(s) with {ring.primary!r}")

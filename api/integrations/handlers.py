@@ -122,8 +122,9 @@ async def delete_integration(request: web.Request, who: Principal) -> web.Stream
         request, who, command, command_data(command), key=key, aggregate_id=integration_id
     )
     await submit(request.app, cmd, creates=False)
-    # Shredded at once: after a DELETE no EventSub message can be verified any more.
-    await request.app[INBOUND].destroy_secret(integration_id)
+    # Shredded at once: after a DELETE no EventSub message can be verified any more,
+    # and no pending interaction token of it is kept.
+    await request.app[INBOUND].forget(integration_id)
     return accepted("integrations", integration_id, cmd.command_id)
 
 

@@ -12,7 +12,7 @@ from aiohttp import web
 from api.appkeys import KEY_TABLE
 from api.backends.postgres import Database
 from api.config import ApiSettings
-from vault import inbound
+from vault import downloads, inbound
 from vault.keyring import KeyRing
 
 
@@ -48,6 +48,17 @@ class InboundStore:
         await self._ensure()
         async with self._db.connection() as conn:
             await inbound.destroy_secret(conn, self._schema, str(integration_id))
+
+    async def forget(self, integration_id: uuid.UUID) -> None:
+        """The secret, pending tokens and seen message ids of a deleted integration."""
+        await self._ensure()
+        async with self._db.connection() as conn:
+            await inbound.forget_integration(conn, self._schema, str(integration_id))
+
+    async def link_org(self, asset_id: uuid.UUID, token: str) -> str | None:
+        await self._ensure()
+        async with self._db.connection() as conn:
+            return await downloads.link_org(conn, self._schema, asset_id, token)
 
     async def store_token(self, ring: KeyRing, reply: inbound.PendingReply) -> None:
         await self._ensure()

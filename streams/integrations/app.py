@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from datetime import timedelta
 from typing import Any, Protocol
 
 import aiohttp
@@ -27,12 +28,14 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 from pydantic import SecretStr
 
+from schemas.base import Message
 from schemas.catalog import Topics
-from schemas.codec import DecodeError, read
+from schemas.codec import Decoded, DecodeError, read
+from schemas.events import ClipCompleted
 from schemas.kafka_security import KafkaConnection, kafka_client_options
 from streams.integrations.discord import Sent, send_followup
-from streams.integrations.followups import TYPES, followup
-from vault import inbound
+from streams.integrations.followups import TYPES, download_link, followup
+from vault import downloads, inbound
 from vault.keyring import KeyRing, VaultError
 
 log = structlog.get_logger("streams.integrations")
@@ -43,6 +46,8 @@ TYPE_HEADER = "type"  # what the decider puts on every event (streams/runtime/se
 # Interaction tokens live 15 minutes: an older event has nobody left to tell.
 MAX_EVENT_AGE_SECONDS = 16 * 60
 SWEEP_SECONDS = 60.0
+# A clip's link opens it for a week (long enough to fetch it, not a permanent URL).
+LINK_LIFETIME = timedelta(days=7)
 
 
 class IntegrationsSettings(Protocol):
@@ -165,8 +170,9 @@ class IntegrationsProcess:
             except VaultError as exc:
                 log.error("interaction_token_unreadable", reason=str(exc), event_id=str(env.id))
                 return
+        link = await self._link(pool, decoded, replies)
         for reply in replies:
-            content = followup(decoded, reply, self.api_base)
+            content = followup(decoded, reply, link)
             if content is None:
                 continue
             sent = await send_followup(
@@ -185,6 +191,20 @@ class IntegrationsProcess:
                 command_id=str(reply.command_id),
                 event_id=str(env.id),
             )
+
+    async def _link(
+        self, pool: asyncpg.Pool, decoded: Decoded[Message], replies: list[inbound.PendingReply]
+    ) -> str | None:
+        """A download link of a completed clip that someone is waiting for."""
+        env = decoded.envelope
+        if env.type != ClipCompleted.TYPE or not any(r.kind == "clip" for r in replies):
+            return None
+        asset_id = decoded.as_(ClipCompleted).output_asset_id
+        async with pool.acquire() as conn:
+            token = await downloads.create_link(
+                conn, self.schema, env.org_id, asset_id, LINK_LIFETIME
+            )
+        return download_link(self.api_base, asset_id, token)
 
 
 def main(settings: IntegrationsSettings) -> None:

@@ -18,12 +18,16 @@ TYPES = frozenset(
 MAX_CONTENT = 2000
 
 
-def download_link(api_base: str, asset_id: object) -> str:
-    return f"{api_base.rstrip('/')}/v1/assets/{asset_id}/content"
+def download_link(api_base: str, asset_id: object, token: str) -> str:
+    """The API route that serves a finished clip to whoever holds the link."""
+    return f"{api_base.rstrip('/')}/integrations/downloads/{asset_id}/{token}"
 
 
-def followup(decoded: Decoded[Message], reply: PendingReply, api_base: str) -> str | None:
-    """The follow-up message's content, or None when this event tells it nothing."""
+def followup(decoded: Decoded[Message], reply: PendingReply, link: str | None) -> str | None:
+    """The follow-up message's content, or None when this event tells it nothing.
+
+    ``link``: where a completed clip can be downloaded (made by the caller, who has the
+    database); without one the message names the clip only."""
     env = decoded.envelope
     if env.org_id != reply.org_id:
         return None  # ids are derived per organization; this guards against a bug anyway
@@ -41,11 +45,9 @@ def followup(decoded: Decoded[Message], reply: PendingReply, api_base: str) -> s
             )
     elif reply.kind == "clip" and env.aggregate_id == reply.aggregate_id:
         if env.type == ClipCompleted.TYPE:
-            done = decoded.as_(ClipCompleted)
-            link = download_link(api_base, done.output_asset_id)
-            seconds = done.media.duration_s
+            seconds = decoded.as_(ClipCompleted).media.duration_s
             length = "" if seconds is None else f" ({seconds:.1f} s)"
-            text = f"Clip {env.aggregate_id} is ready{length}: {link}"
+            text = f"Clip {env.aggregate_id} is ready{length}" + (f": {link}" if link else ".")
         elif env.type == ClipFailed.TYPE:
             text = f"Clip {env.aggregate_id} failed: {decoded.as_(ClipFailed).reason}"
     return None if text is None else text[:MAX_CONTENT]

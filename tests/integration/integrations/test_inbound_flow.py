@@ -129,7 +129,17 @@ async def test_discord_queue_and_clip_get_their_follow_ups_and_twitch_revocation
         timeout=90,
     )
     assert " is ready" in told[0]["content"], told
-    assert "/v1/assets/" in told[0]["content"] and told[0]["content"].endswith("/content")
+    link = told[0]["content"].rsplit(": ", 1)[1]
+    assert "/integrations/downloads/" in link
+    # Anyone in the channel can fetch the clip by its link, without a token...
+    path = link.split(str(settings.api_port), 1)[1]
+    fetched = await api.get(path, headers={"Range": "bytes=0-3"})
+    assert fetched.status == 206
+    assert len(await fetched.read()) == 4
+    # ...but only that asset, and only with the whole token.
+    forged = path.rsplit("/", 1)[0] + "/" + "A" * 43
+    assert (await api.get(forged)).status == 404
+    assert (await api.get(path.replace(path.split("/")[3], asset_id))).status == 404
     assert len(discord_app.followups) == 2  # one each, nothing told twice
 
     # Twitch: created through the API, revoked by the platform, refused from then on.

@@ -12,8 +12,11 @@ from aiohttp.test_utils import TestClient
 
 from schemas.envelope import Envelope
 from tests.integration.integrations.conftest import TWITCH_SECRET, AddIntegration
+from vault import inbound
 from vault.inbound import SECRETS
+from vault.keyring import KeyRing, generate_entry
 from vault.keytable import key_schema
+from wavestack.secrets import rotate_secrets
 from wavestack.settings import Settings
 
 Headers = Callable[..., dict[str, str]]
@@ -155,3 +158,51 @@ async def test_the_openapi_document_lists_the_integration_routes(api: TestClient
     assert "post" in paths["/v1/integrations"]
     assert "security" not in paths["/integrations/discord/{id}/interactions"]["post"]
     assert "security" not in paths["/integrations/twitch/{id}/eventsub"]["post"]
+
+
+async def test_deleting_a_twitch_integration_shreds_its_secret_at_once(
+    api: TestClient[Any, Any],
+    bearer: Headers,
+    add_integration: AddIntegration,
+    db: asyncpg.Connection,
+    settings: Settings,
+) -> None:
+    integration_id = await add_integration(
+        "twitch", broadcaster_user_id="1337", recording_asset_id=uuid.uuid4()
+    )
+    table = f'"{key_schema(settings.db_schema)}".{SECRETS}'
+    assert await db.fetchval(f"SELECT count(*) FROM {table}") == 1
+    resp = await api.delete(f"/v1/integrations/{integration_id}", headers=bearer(scopes=SCOPES))
+    assert resp.status == 202
+    assert await db.fetchval(f"SELECT count(*) FROM {table}") == 0
+    # Its endpoint can no longer verify anything (the read model has not seen the DELETE).
+    headers = {
+        "Twitch-Eventsub-Message-Id": "m",
+        "Twitch-Eventsub-Message-Timestamp": "t",
+        "Twitch-Eventsub-Message-Signature": "sha256=00",
+        "Twitch-Eventsub-Message-Type": "notification",
+    }
+    url = f"/integrations/twitch/{integration_id}/eventsub"
+    gone = await api.post(url, data=b"{}", headers=headers)
+    assert gone.status == 404
+
+
+async def test_rotating_the_key_ring_rewraps_twitch_secrets_too(
+    api: TestClient[Any, Any],
+    add_integration: AddIntegration,
+    db: asyncpg.Connection,
+    settings: Settings,
+    ring_text: str,
+) -> None:
+    integration_id = await add_integration(
+        "twitch", broadcaster_user_id="1337", recording_asset_id=uuid.uuid4()
+    )
+    rotated = f"{generate_entry('k2')},{ring_text}"
+    await rotate_secrets(Settings(**{**settings.model_dump(), "secret_key": rotated}))
+    table = f'"{key_schema(settings.db_schema)}".{SECRETS}'
+    wrapped = await db.fetchval(f"SELECT wrapped_key FROM {table}")
+    assert wrapped.startswith("k2:")
+    opened = await inbound.load_secret(
+        db, settings.db_schema, KeyRing.parse(rotated), str(integration_id)
+    )
+    assert opened == ("org-a", TWITCH_SECRET)
