@@ -14,7 +14,14 @@ from typing import Any
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from client.errors import ApiError, RetryableError, Unauthorized, error_for
+from client.errors import (
+    ApiError,
+    RateLimited,
+    RetryableError,
+    Unauthorized,
+    Unavailable,
+    error_for,
+)
 
 TokenProvider = Callable[[], Awaitable[str]]
 Params = Mapping[str, str | int | float | bool | uuid.UUID | datetime | None]
@@ -158,7 +165,8 @@ class Http:
         """A request with retries; an error answer raises its ApiError subclass.
 
         ``retry_safe``: repeating it cannot do anything twice (a GET, or a command with
-        its Idempotency-Key, which every retry carries unchanged).
+        its Idempotency-Key, which every retry carries unchanged); only such a request
+        is sent again after a broken connection or a 502/504.
         """
         all_headers = dict(headers or {})
         data = None
@@ -190,7 +198,11 @@ class Http:
             await self._wait_or_raise(error, attempt, retry_safe)
 
     async def _wait_or_raise(self, error: ApiError, attempt: int, retry_safe: bool) -> None:
-        if not isinstance(error, RetryableError) or not retry_safe:
+        # 429/503 are the server refusing before doing anything: always worth another
+        # try. A 502/504 came from a proxy: the request may have reached the API.
+        if not isinstance(error, RetryableError):
+            raise error
+        if not (retry_safe or isinstance(error, (RateLimited, Unavailable))):
             raise error
         wait = self.retry.delay(attempt, error.retry_after)
         if wait is None:

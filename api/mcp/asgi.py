@@ -55,17 +55,18 @@ class _Exchange:
         self.request = request
         self.response: web.StreamResponse | None = None
         self.finished = asyncio.Event()
+        self._body_sent = False
         self._status = 500
         self._headers: list[tuple[str, str]] = []
 
     async def receive(self) -> Message:
-        if not self.request.content.at_eof():
-            body = await self.request.content.read(BODY_PIECE)
-            return {
-                "type": "http.request",
-                "body": body,
-                "more_body": not self.request.content.at_eof(),
-            }
+        if not self._body_sent:
+            # At least one http.request message, empty for a request without a body
+            # (ASGI: the app reads until more_body is false, GETs included).
+            content = self.request.content
+            body = b"" if content.at_eof() else await content.read(BODY_PIECE)
+            self._body_sent = content.at_eof()
+            return {"type": "http.request", "body": body, "more_body": not self._body_sent}
         # The body is consumed: the next thing to happen is the end of the exchange.
         await self.finished.wait()
         return {"type": "http.disconnect"}

@@ -16,6 +16,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 
 from api.auth.guard import authenticate
+from api.commands.body import MAX_BODY_BYTES
 from api.mcp.asgi import serve
 from api.mcp.caller import SCOPE_KEY, Caller, base_url_of
 from api.mcp.server import build_server
@@ -77,11 +78,14 @@ def mount(app: web.Application) -> None:
         app=build_server(),
         stateless=True,
         json_response=True,
+        max_request_body_size=MAX_BODY_BYTES,  # the same 1 MiB as every JSON route
         # Host/Origin checks guard cookie-authenticated local servers against DNS
         # rebinding; every request here carries a bearer token a page cannot forge.
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     app[LOOPBACK] = Loopback()
     app.cleanup_ctx.append(_running)
-    for method in ("GET", "POST", "DELETE"):
-        app.router.add_route(method, PATH, endpoint)
+    # POST only. Stateless, the server never speaks first, so the standalone SSE stream
+    # a GET would open could carry nothing and would stay open for good; there is no
+    # session for a DELETE to end. Both are 405, as the transport allows.
+    app.router.add_post(PATH, endpoint)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import aiohttp
 import pytest
 
-from client import CommandRejected, OutcomeTimeout, WaveStack
+from client import (
+    BadRequest,
+    CommandRejected,
+    Conflict,
+    Forbidden,
+    IdempotencyKeyReused,
+    NotFound,
+    OutcomeTimeout,
+    RateLimited,
+    RetryPolicy,
+    Unauthorized,
+    ValidationFailed,
+    WaveStack,
+)
 from tests.integration.client.stack import SECRET, SdkStack, eventually
 from tests.media import make_video
 
@@ -28,7 +44,11 @@ async def test_an_item_is_queued_rescheduled_cancelled_and_audited(sdk_stack: Sd
         outcome = await ws.wait_for_outcome(queued.command_id, timeout=30)
         assert outcome.ok and outcome.aggregate_id == queued.id
         item = await ws.item(queued.id)
-        assert (item.status, item.title, item.project_id) == ("scheduled", "Launch video", project.id)
+        assert (item.status, item.title, item.project_id) == (
+            "scheduled",
+            "Launch video",
+            project.id,
+        )
         assert [i.id async for i in ws.items(project_id=project.id)] == [queued.id]
 
         later = LATER + timedelta(hours=2)
@@ -106,7 +126,8 @@ async def test_a_post_is_published_on_a_connection_and_a_failed_item_retried(
         retried = await ws.retry(failing.id)
         assert (await ws.wait_for_outcome(retried, timeout=30)).outcome == "applied"
         again = await eventually(
-            lambda: ws.item(failing.id), lambda i: len(i.attempt_history) > len(failed.attempt_history)
+            lambda: ws.item(failing.id),
+            lambda i: len(i.attempt_history) > len(failed.attempt_history),
         )
         assert again.attempts > failed.attempts
 
@@ -142,3 +163,73 @@ async def test_token_provider_is_asked_again_after_a_401(sdk_stack: SdkStack) ->
     async with WaveStack(sdk_stack.base_url, token_provider=provider) as ws:
         accepted = await ws.create_project("from a provider")
     assert tokens == [] and accepted.status == "accepted"
+
+
+async def test_a_429_is_retried_after_retry_after_with_the_same_key(sdk_stack: SdkStack) -> None:
+    # An API process whose organizations may send one command per second, burst one.
+    base = await sdk_stack.api(rate_limit_per_second=1.0, rate_limit_burst=1)
+    sent: list[tuple[str, str]] = []
+    answers: list[int] = []
+    trace = aiohttp.TraceConfig()
+
+    async def started(_s: Any, _c: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        sent.append((params.method, params.headers.get("Idempotency-Key", "")))
+
+    async def ended(_s: Any, _c: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        answers.append(params.response.status)
+
+    trace.on_request_start.append(started)
+    trace.on_request_end.append(ended)
+    async with (
+        aiohttp.ClientSession(trace_configs=[trace]) as session,
+        WaveStack(base, token=sdk_stack.token(org="org-limited"), session=session) as ws,
+    ):
+        first = await ws.create_project("one")
+        began = asyncio.get_running_loop().time()
+        second = await ws.create_project("two")
+        waited = asyncio.get_running_loop().time() - began
+        assert (await ws.wait_for_outcome(second, timeout=30)).outcome == "applied"
+    assert first.id != second.id
+    assert answers[:3] == [202, 429, 202]
+    assert sent[1] == sent[2] and sent[1][1] != ""  # the retry carried the same key
+    assert waited >= 0.9  # Retry-After (1 s) was honoured, not hammered
+
+
+async def test_without_retries_left_a_429_raises_rate_limited(sdk_stack: SdkStack) -> None:
+    base = await sdk_stack.api(rate_limit_per_second=0.2, rate_limit_burst=1)
+    token = sdk_stack.token(org="org-impatient")
+    async with WaveStack(base, token=token, retry=RetryPolicy(attempts=1)) as ws:
+        await ws.create_project("one")
+        with pytest.raises(RateLimited) as caught:
+            await ws.create_project("two")
+    assert caught.value.status == 429 and (caught.value.retry_after or 0) >= 1
+
+
+async def test_problems_are_raised_as_typed_errors(sdk_stack: SdkStack) -> None:
+    async with sdk_stack.client() as ws:
+        with pytest.raises(NotFound):
+            await ws.item(uuid.uuid4())
+        with pytest.raises(ValidationFailed) as invalid:
+            await ws.register_asset("no/such/file.mp4")
+        assert invalid.value.errors[0].loc == ("body", "path")
+        with pytest.raises(ValidationFailed) as local:
+            await ws.enqueue("x", "")  # caught before sending, same shape
+        assert local.value.errors[0].loc == ("body", "title")
+        with pytest.raises(BadRequest):
+            await ws.create_project("p", idempotency_key="has a space")
+        cancelled = await ws.enqueue("x", "to cancel", schedule_at=LATER)
+        await ws.wait_for_outcome(cancelled, timeout=30, check=True)
+        await ws.wait_for_outcome(await ws.cancel(cancelled.id), timeout=30, check=True)
+        with pytest.raises(Conflict) as conflict:
+            await ws.reschedule(cancelled.id, LATER)
+        assert conflict.value.problem["item_status"] == "cancelled"
+        await ws.create_project("first", idempotency_key="sdk-reused")
+        with pytest.raises(IdempotencyKeyReused):
+            await ws.create_project("second", idempotency_key="sdk-reused")
+    async with sdk_stack.client(scope="read") as reader:
+        with pytest.raises(Forbidden):
+            await reader.enqueue("x", "not allowed")
+    async with WaveStack(sdk_stack.base_url, token="not-a-jwt") as stranger:
+        with pytest.raises(Unauthorized) as unauthorized:
+            await stranger.projects().collect()
+    assert unauthorized.value.kind == "unauthorized"

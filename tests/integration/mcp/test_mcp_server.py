@@ -168,3 +168,26 @@ async def test_list_recent_posts_shows_a_published_post_newest_first(sdk_stack: 
             queued.append(item_id)
         posts = payload(await session.call_tool("list_recent_posts", {"limit": 2}))["posts"]
     assert [p["queue_item_id"] for p in posts] == queued[::-1]
+
+
+async def test_whatever_a_client_sends_to_mcp_is_never_a_500(sdk_stack: SdkStack) -> None:
+    auth = {"Authorization": f"Bearer {sdk_stack.token()}"}
+    json_headers = {**auth, "Content-Type": "application/json", "Accept": "application/json"}
+    attempts: list[tuple[str, dict[str, str], bytes]] = [
+        ("GET", {**auth, "Accept": "text/event-stream"}, b""),
+        ("DELETE", auth, b""),
+        ("POST", json_headers, b"{not json"),
+        ("POST", json_headers, b"[]"),
+        ("POST", json_headers, b'{"jsonrpc": "2.0", "id": 1, "method": "no/such"}'),
+        ("POST", {**auth, "Content-Type": "text/plain"}, b"hello"),
+        ("PUT", auth, b""),
+    ]
+    async with aiohttp.ClientSession() as http:
+        for method, headers, body in attempts:
+            async with http.request(
+                method, f"{sdk_stack.base_url}/mcp", headers=headers, data=body
+            ) as resp:
+                assert 200 <= resp.status < 500, (method, body, resp.status, await resp.text())
+        for method in ("GET", "DELETE"):
+            async with http.request(method, f"{sdk_stack.base_url}/mcp", headers=auth) as resp:
+                assert resp.status == 405
