@@ -1,7 +1,7 @@
 """Manual acks: a message is acknowledged only once what it caused is on the log.
 
 Two shapes. ``process_then_ack``: one message at a time, its processing awaited
-(the media agent: a clip is minutes of work). ``AckPipeline``: many messages in
+(``faust_agent.EventAgent``'s default). ``AckPipeline``: many messages in
 flight, acked in log order as each one's work finishes (the publisher: platform
 calls run beside the agent).
 """
