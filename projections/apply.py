@@ -21,6 +21,7 @@ from projections.handlers import (
     ORGANIZATION_HANDLER,
     Handler,
 )
+from projections.handlers.audit import LogPosition
 from projections.merge import TopicKind
 from schemas.base import Message
 from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
@@ -77,17 +78,24 @@ def verdict(kind: TopicKind, decoded: Decoded[Message]) -> Literal["applied", "a
     return "applied"
 
 
-async def apply_all(conn: asyncpg.Connection, records: Sequence[merge.Record]) -> None:
+async def apply_all(
+    conn: asyncpg.Connection,
+    records: Sequence[merge.Record],
+    at: Sequence[LogPosition] | None = None,
+) -> None:
     """Writes the records in the caller's transaction, in a few round trips; a poison
-    error propagates and aborts the transaction (the caller redoes it with apply_one)."""
-    await merge.write(conn, records, handlers_for)
+    error propagates and aborts the transaction (the caller redoes it with apply_one).
+    ``at``: each record's place on the log, for the audit index."""
+    await merge.write(conn, records, handlers_for, at)
 
 
-async def apply_one(conn: asyncpg.Connection, record: merge.Record) -> Verdict:
+async def apply_one(
+    conn: asyncpg.Connection, record: merge.Record, at: LogPosition | None = None
+) -> Verdict:
     """Writes one record in a savepoint: a poison error becomes a verdict."""
     try:
         async with conn.transaction():
-            await merge.write(conn, [record], handlers_for)
+            await merge.write(conn, [record], handlers_for, None if at is None else [at])
     except POISON_ERRORS as exc:
         return Poison(f"{type(exc).__name__}: {exc}")
     return verdict(*record)

@@ -27,6 +27,10 @@ class AuditEntry:
     causation_id: uuid.UUID
     actor: dict[str, Any]
     data: dict[str, Any]
+    # Where the event was read on the log (NULL for rows projected before migration 008).
+    log_topic: str | None = None
+    log_partition: int | None = None
+    log_offset: int | None = None
 
 
 async def history(
@@ -39,7 +43,8 @@ async def history(
     """Events in the order they happened; within one aggregate, by sequence."""
     rows = await conn.fetch(
         "SELECT id, type, version, aggregate_type, aggregate_id, sequence, occurred_at,"
-        " command_id, correlation_id, causation_id, actor, data FROM events"
+        " command_id, correlation_id, causation_id, actor, data, log_topic, log_partition,"
+        " log_offset FROM events"
         " WHERE org_id = $1 AND ($2::uuid IS NULL OR aggregate_id = $2)"
         # Not `position` (arrival order differs after a rebuild): the time, then
         # one command's events together, its outcome (aggregate 'command') last.

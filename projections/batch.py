@@ -19,6 +19,7 @@ from aiokafka.structs import ConsumerRecord
 from projections import positions
 from projections.apply import POISON_ERRORS, Poison, apply_all, apply_one, parse, verdict
 from projections.deadletter import DeadLetters, source_of
+from projections.handlers.audit import LogPosition
 from projections.merge import Record, TopicKind
 from schemas.base import Message
 from schemas.codec import Decoded
@@ -101,9 +102,9 @@ class BatchWriter:
                     else:
                         todo.append((record, (kind, parsed)))
             if not guarded:
-                await apply_all(conn, [r for _, r in todo])
+                await apply_all(conn, [r for _, r in todo], [_at(record) for record, _ in todo])
             for record, (kind, message) in todo:
-                result = await apply_one(conn, (kind, message)) if guarded else None
+                result = await apply_one(conn, (kind, message), _at(record)) if guarded else None
                 if isinstance(result, Poison):
                     env = message.envelope
                     ids = {"event_id": str(env.id), "org_id": env.org_id}
@@ -125,3 +126,7 @@ class BatchWriter:
         done.records += 1
         setattr(done, result, getattr(done, result) + 1)
         tally[(kind, result)] += 1
+
+
+def _at(record: ConsumerRecord[bytes, bytes]) -> LogPosition:
+    return (record.topic, record.partition, record.offset)

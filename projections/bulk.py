@@ -209,7 +209,7 @@ class _Loader:
                 rows[key] = new
         if kind == "events" and env.id not in self._seen:
             self._seen.add(env.id)  # the first copy of an event id wins, as live
-            self._events.append(event_row(env))
+            self._events.append(event_row(env, (record.topic, record.partition, record.offset)))
 
     async def flush_events(self, at_least: int) -> None:
         """COPYs the waiting audit rows once there are ``at_least``, in the background

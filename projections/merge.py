@@ -19,7 +19,7 @@ from typing import Any, Literal
 import asyncpg
 
 from projections.handlers import Handler
-from projections.handlers.audit import event_row
+from projections.handlers.audit import LogPosition, event_row
 from projections.tables import EVENT_COLUMNS, Row, Table
 from schemas.base import Message
 from schemas.codec import Decoded
@@ -73,19 +73,21 @@ def select_sql(table: Table) -> str:
 
 
 def fold_batch(
-    records: Sequence[Record], route: Route
+    records: Sequence[Record], route: Route, at: Sequence[LogPosition] | None = None
 ) -> tuple[dict[Table, list[tuple[Hashable, Handler, Decoded[Message]]]], list[tuple[Any, ...]]]:
-    """Per table the folds to run in log order, and the batch's audit rows (first copy)."""
+    """Per table the folds to run in log order, and the batch's audit rows (first copy).
+
+    ``at``: each record's place on the log, in the same order, for the audit index."""
     steps: dict[Table, list[tuple[Hashable, Handler, Decoded[Message]]]] = {}
     audit: list[tuple[Any, ...]] = []
     seen: set[Any] = set()
-    for kind, decoded in records:
+    for n, (kind, decoded) in enumerate(records):
         env = decoded.envelope
         for handler in route(kind, decoded):
             steps.setdefault(handler.table, []).append((handler.key(env), handler, decoded))
         if kind == "events" and env.id not in seen:
             seen.add(env.id)
-            audit.append((len(audit), *event_row(env)))
+            audit.append((len(audit), *event_row(env, at[n] if at is not None else None)))
     return steps, audit
 
 
@@ -102,11 +104,16 @@ def apply_folds(
     return changed
 
 
-async def write(conn: asyncpg.Connection, records: Sequence[Record], route: Route) -> None:
+async def write(
+    conn: asyncpg.Connection,
+    records: Sequence[Record],
+    route: Route,
+    at: Sequence[LogPosition] | None = None,
+) -> None:
     """Folds the records into their rows and writes them in the caller's transaction."""
     if not records:
         return
-    steps, audit = fold_batch(records, route)
+    steps, audit = fold_batch(records, route, at)
     # Every time (a catalog look-up when they exist): a rolled-back transaction takes
     # the staging tables it created with it. Only the tables this batch touches, so
     # a build that lacks a table's handlers need not know its columns either.

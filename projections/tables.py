@@ -162,7 +162,9 @@ FOLDED: tuple[Table, ...] = (
 # `position` is left to its sequence: the order rows arrive in this schema.
 EVENT_COLUMNS: tuple[str, ...] = (
     "id", "org_id", "type", "version", "aggregate_type", "aggregate_id", "sequence",
-    "occurred_at", "command_id", "correlation_id", "causation_id", "actor", "data",
+    "occurred_at", "command_id", "correlation_id", "causation_id", "actor",
+    "log_topic", "log_partition", "log_offset",  # where it was read (migration 008)
+    "data",
 )  # fmt: skip
 
 

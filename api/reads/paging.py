@@ -60,7 +60,8 @@ def uuid_key(value: Any) -> uuid.UUID:
     return uuid.UUID(value)
 
 
-def encode_cursor(key: str | int) -> str:
+def encode_cursor(key: str | int | list[Any]) -> str:
+    """An opaque cursor around ``key`` (JSON: a string, a number or a list of them)."""
     raw = json.dumps({"k": key}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 

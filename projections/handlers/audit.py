@@ -29,8 +29,18 @@ def audit_data(env: Envelope) -> dict[str, Any]:
     return {k: REDACTED if k in hidden else v for k, v in env.data.items()}
 
 
-def event_row(env: Envelope) -> tuple[Any, ...]:
-    """The audit index row of an event, in ``tables.EVENT_COLUMNS`` order."""
+# Where an event was read: (topic, partition, offset) of its record on the log.
+LogPosition = tuple[str, int, int]
+_NOWHERE: tuple[None, None, None] = (None, None, None)
+
+
+def event_row(env: Envelope, at: LogPosition | None = None) -> tuple[Any, ...]:
+    """The audit index row of an event, in ``tables.EVENT_COLUMNS`` order.
+
+    ``at`` is the record's place on the log; both writers (the live projector and the
+    rebuild's bulk load) keep the first copy of an event id, read in offset order
+    within its partition, so a rebuilt model records the same place.
+    """
     return (
         env.id,
         env.org_id,
@@ -44,6 +54,7 @@ def event_row(env: Envelope) -> tuple[Any, ...]:
         env.correlation_id,
         env.causation_id,
         _actor_json(env.actor),
+        *(at or _NOWHERE),
         audit_data(env),
     )
 
