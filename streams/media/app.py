@@ -47,6 +47,9 @@ PROBE_SLOTS = 2
 COMMIT_INTERVAL_SECONDS = 1.0
 # On SIGTERM a probe may finish within this; clips are cancelled at once (redone later).
 STOP_GRACE_SECONDS = 3.0
+# As long for a revoked partition's work; the group waits meanwhile (well within the
+# rebalance timeout, at least 10 s).
+REVOKE_GRACE_SECONDS = 3.0
 LINGER_MS = 5
 # Restoring the jobs table may take a while on a new disk; the loop never stops polling
 # otherwise (work runs beside it), so this only bounds the restore.
@@ -237,12 +240,22 @@ class MediaProcess:
     async def revoked(self, partitions: set[TopicPartition]) -> None:
         """The work of revoked partitions stops; what finished is committed before they go.
 
-        Waiting for a running clip instead could outlast the rebalance timeout; the new
+        Work gets a moment to finish (a probe, a short clip); waiting for a long clip
+        instead could outlast the rebalance timeout, so it is cancelled and its new
         owner redoes it under the same command ids.
         """
+        gone = set(partitions)
+        if not gone:
+            return  # aiokafka calls this on the first join too
         async with self.lock:
-            await self.lanes.cancel_partitions(partitions)
-            await self._commit(force=True, only=set(partitions))
+            await self.lanes.wait(REVOKE_GRACE_SECONDS, lambda r: r.tp in gone)
+            cancelled = await self.lanes.cancel_partitions(gone)
+            await self._commit(force=True, only=gone)
+            log.info(
+                "partitions_revoked",
+                partitions=sorted(tp.partition for tp in gone),
+                cancelled=cancelled,
+            )
             for tp in partitions:
                 self.offsets.revoke(tp)
                 self.jobs.close(tp.partition)

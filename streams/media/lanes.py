@@ -90,7 +90,8 @@ class Lanes:
         gone = set(tps)
         return await self.cancel(lambda r: r.tp in gone)
 
-    async def wait(self, seconds: float) -> None:
-        """Waits up to ``seconds`` for the work still running."""
-        if self._running:
-            await asyncio.wait(list(self._running), timeout=seconds)
+    async def wait(self, seconds: float, which: Callable[[Running], bool] = lambda r: True) -> None:
+        """Waits up to ``seconds`` for the running work ``which`` selects."""
+        tasks = [t for t, r in self._running.items() if which(r)]
+        if tasks:
+            await asyncio.wait(tasks, timeout=seconds)
