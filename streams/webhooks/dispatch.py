@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -30,6 +30,7 @@ from schemas.envelope import Actor
 from schemas.webhooks import DisableWebhook, RecordWebhookDelivery
 from streams.webhooks import attempts, sender, store
 from streams.webhooks.attempts import Answer, Verdict
+from streams.webhooks.mover import Move, Mover
 from streams.webhooks.store import DueRow
 from streams.webhooks.subscriptions import Registry, Subscription
 from vault import keytable, webhook_secrets
@@ -75,6 +76,7 @@ class Dispatcher:
         self.in_flight: dict[uuid.UUID, int] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.keys: dict[uuid.UUID, bytes] = {}
+        self.mover = Mover(pool, db_schema)
 
     async def run(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
@@ -104,22 +106,34 @@ class Dispatcher:
 
     async def _run(self, row: DueRow) -> None:
         lane = self.lanes.setdefault(row.subscription_id, asyncio.Semaphore(self.per_subscription))
-        try:
-            async with lane:
-                await self.deliver(row)
-        except Exception:
-            log.exception("webhook_delivery_error", delivery_id=str(row.delivery_id))
-        finally:
+        counted = [False]
+
+        def sent() -> None:
+            """The row no longer waits for its lane: its subscription has room again."""
+            if counted[0]:
+                return
+            counted[0] = True
             left = self.in_flight.get(row.subscription_id, 1) - 1
             if left <= 0:
                 self.in_flight.pop(row.subscription_id, None)
             else:
                 self.in_flight[row.subscription_id] = left
-            if left <= 0 and not lane.locked():
-                self.lanes.pop(row.subscription_id, None)
-            self.wake.set()  # the lane has room again
+            self.wake.set()
 
-    async def deliver(self, row: DueRow) -> None:
+        try:
+            await self.deliver(row, lane, sent)
+        except Exception:
+            log.exception("webhook_delivery_error", delivery_id=str(row.delivery_id))
+        finally:
+            sent()
+            if row.subscription_id not in self.in_flight and not lane.locked():
+                self.lanes.pop(row.subscription_id, None)
+
+    async def deliver(
+        self, row: DueRow, lane: asyncio.Semaphore, sent: Callable[[], None] = lambda: None
+    ) -> None:
+        """The lane bounds the subscriber's requests only; recording and moving the row
+        on happen outside it, so a slow log or database never holds a subscriber back."""
         sub = self.registry.by_id.get(row.subscription_id)
         now = datetime.now(UTC)
         secrets = await self._secrets(sub, now) if sub and sub.status == "active" else None
@@ -131,24 +145,17 @@ class Dispatcher:
                 await self._record(row, Verdict("dropped"), why, now)
             await self._finish(row)
             return
-        answer = await sender.post(
-            self.session,
-            sub.url,
-            secrets,
-            str(row.event_id),
-            row.body,
-            self.timeout,
-            now,
-        )
+        async with lane:
+            answer = await sender.post(
+                self.session, sub.url, secrets, str(row.event_id), row.body, self.timeout, now
+            )
+        sent()
         verdict = attempts.judge(answer, row.attempt, self.schedule, datetime.now(UTC))
         await self._record(row, verdict, answer, now)
         if verdict.outcome == "disabled":
             await self._disable(sub)
         if verdict.outcome == "retrying" and verdict.next_attempt_at is not None:
-            async with self.pool.acquire() as conn:
-                await store.reschedule(
-                    conn, self.db_schema, row.delivery_id, row.attempt + 1, verdict.next_attempt_at
-                )
+            await self.mover.move(Move(row.delivery_id, row.attempt + 1, verdict.next_attempt_at))
         else:
             await self._finish(row)
         log.info(
@@ -182,8 +189,7 @@ class Dispatcher:
         self.keys.pop(subscription_id, None)
 
     async def _finish(self, row: DueRow) -> None:
-        async with self.pool.acquire() as conn:
-            await store.finish(conn, self.db_schema, row.delivery_id)
+        await self.mover.move(Move(row.delivery_id))
 
     async def _record(self, row: DueRow, verdict: Verdict, answer: Answer, at: datetime) -> None:
         command = RecordWebhookDelivery(

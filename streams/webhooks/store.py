@@ -189,12 +189,13 @@ async def reschedule(
     )
 
 
-async def finish(conn: Conn, db_schema: str, delivery_id: uuid.UUID) -> None:
-    await conn.execute(
-        f"""UPDATE "{schema_of(db_schema)}".due SET due_at = NULL, claimed_until = '-infinity'
-            WHERE delivery_id = $1""",
-        delivery_id,
-    )
+async def finish_many(conn: Conn, db_schema: str, delivery_ids: Sequence[uuid.UUID]) -> None:
+    if delivery_ids:
+        await conn.execute(
+            f"""UPDATE "{schema_of(db_schema)}".due SET due_at = NULL,
+                claimed_until = '-infinity' WHERE delivery_id = ANY($1::uuid[])""",
+            list(delivery_ids),
+        )
 
 
 async def add_replay(

@@ -24,6 +24,7 @@ from tests.bench import (
     rebuild,
     recovery,
     upload,
+    webhooks,
 )
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
@@ -43,6 +44,8 @@ TARGETS = {
     "upload ratio vs bare aiohttp": ">= 0.5",
     "publish throughput vs bare aiohttp to the webhook fake": ">= 0.3",
     "scheduler lateness, 1,000 items due at one second": "p99 <= 2 s",
+    "webhook deliveries vs bare aiohttp": ">= 0.3",
+    "webhook event -> delivered at 100/s": "p99 <= 1 s",
 }
 
 
@@ -122,6 +125,14 @@ async def main(only: set[str]) -> int:
                 " vs bare aiohttp posting the same signed payloads",
                 await publishing.run(base, workdir),
             )
+        if not only or "webhooks" in only:
+            async with fresh() as settings:
+                show(
+                    f"Outbound webhooks: {webhooks.BACKLOG:,} events -> local receiver vs bare "
+                    f"aiohttp ({webhooks.LANES} in flight); event -> delivered at "
+                    f"{webhooks.RATE}/s",
+                    await webhooks.run(settings),
+                )
     print("\nTargets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
     return 0
 

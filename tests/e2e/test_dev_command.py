@@ -20,6 +20,7 @@ import aiohttp
 
 from tests.bench.harness import free_port
 from tests.processes import Child
+from wavestack.dev import CHILDREN
 from wavestack.receiver import VERIFIED
 from wavestack.settings import Settings
 
@@ -140,7 +141,7 @@ async def test_dev_prints_a_working_walk_through_and_ctrl_c_stops_every_process(
         await dev.wait_for_output("Ctrl-C stops everything", timeout=90)
         assert dev.proc is not None
         children = children_of(dev.proc.pid)
-        assert len(children) == 5  # api, decider, media, publisher, projector
+        assert len(children) == len(CHILDREN)  # api, decider, media, publisher, projector, …
 
         token = re.search(r"export TOKEN=(\S+)", dev.output())
         assert token is not None
