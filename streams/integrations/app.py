@@ -36,7 +36,7 @@ from schemas.kafka_security import KafkaConnection, kafka_client_options
 from streams.integrations.discord import Sent, send_followup
 from streams.integrations.followups import TYPES, download_link, followup
 from vault import downloads, inbound
-from vault.keyring import KeyRing, VaultError
+from vault.keyring import InvalidKeyRing, KeyRing, VaultError
 
 log = structlog.get_logger("streams.integrations")
 
@@ -92,7 +92,10 @@ class IntegrationsProcess:
             raise MissingKeyRing(
                 "WAVESTACK_SECRET_KEY is not set: interaction tokens cannot be opened"
             )
-        self.ring = KeyRing.parse(settings.secret_key.get_secret_value())
+        try:
+            self.ring = KeyRing.parse(settings.secret_key.get_secret_value())
+        except InvalidKeyRing as exc:  # its message never carries key material
+            raise MissingKeyRing(f"WAVESTACK_SECRET_KEY is not a valid key ring ({exc})") from None
         self.settings = settings
         self.schema = settings.db_schema
         self.api_base = f"http://{settings.api_host}:{settings.api_port}"

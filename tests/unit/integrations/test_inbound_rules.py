@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiokafka import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -20,6 +22,7 @@ from schemas.envelope import Actor, Envelope
 from schemas.events import CommandOutcomeRecorded, ItemEnqueued
 from schemas.integrations import CreateIntegration, DeleteIntegration, RevokeIntegration
 from streams.domain import integration
+from streams.integrations.app import wanted
 from streams.integrations.followups import followup
 from tests.fakes.twitch import FakeTwitch, twitch_timestamp
 from vault.inbound import PendingReply
@@ -127,3 +130,18 @@ def test_a_queued_item_and_a_refusal_are_told_and_nothing_else_is() -> None:
     assert followup(_decoded(refused, command_id), reply, "x") == "Refused: no such connection"
     applied = refused.model_copy(update={"outcome": "applied", "reason": None})
     assert followup(_decoded(applied, command_id), reply, "x") is None
+
+
+def _record(type_header: bytes | None, age_seconds: float) -> ConsumerRecord[bytes, bytes]:
+    headers = [] if type_header is None else [("type", type_header)]
+    stamp = int((time.time() - age_seconds) * 1000)
+    return ConsumerRecord("t", 0, 0, stamp, 0, None, b"{}", None, 0, 2, headers)
+
+
+def test_the_consumer_passes_over_other_types_and_stale_events_without_parsing() -> None:
+    now = time.time()
+    assert wanted(_record(b"clip.ClipCompleted", 5), now)
+    assert wanted(_record(b"command.CommandOutcomeRecorded", 5), now)
+    assert wanted(_record(None, 5), now)  # an older record without the header: parsed
+    assert not wanted(_record(b"clip.ClipProgressed", 5), now)
+    assert not wanted(_record(b"clip.ClipCompleted", 17 * 60), now)
