@@ -59,9 +59,9 @@ async def run_replay(
         if not parts:
             return 0  # no such topic (yet): nothing to replay
         consumer.assign(parts)
-        starts = await consumer.offsets_for_times(
-            {tp: int(since.timestamp() * 1000) for tp in parts}
-        )
+        # Kafka takes no negative timestamps: a time before 1970 means from the start.
+        at_ms = max(0, int(since.timestamp() * 1000))
+        starts = await consumer.offsets_for_times({tp: at_ms for tp in parts})
         ends = await consumer.end_offsets(parts)
         remaining: set[TopicPartition] = set()
         for tp in parts:

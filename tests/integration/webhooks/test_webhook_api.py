@@ -142,6 +142,9 @@ async def test_a_deleted_subscription_is_shown_deleted_and_cannot_be_rotated(
     h = bearer(scopes=SCOPES)
     created = await subscribe(stack, h, "http://127.0.0.1:9/hook")
     hook = created["id"]
+    ancient = {"since": "1900-01-01T00:00:00Z"}  # before Kafka's timestamps begin
+    replay = await stack.client.post(f"/v1/webhooks/{hook}/replay", json=ancient, headers=h)
+    assert replay.status == 202
     gone = await stack.client.delete(f"/v1/webhooks/{hook}", headers=h)
     assert gone.status == 202
     shown = await stack.eventually(
