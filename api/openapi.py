@@ -12,6 +12,7 @@ from pydantic.json_schema import models_json_schema
 
 from api.appkeys import OPENAPI, OpenApiDocument
 from api.commands.body import MAX_BODY_BYTES
+from api.reads import asof
 
 if TYPE_CHECKING:
     from api.routes import Route
@@ -50,6 +51,22 @@ ACCEPTED_SCHEMA: dict[str, Any] = {
 }
 
 
+AS_OF_PARAMETER: dict[str, Any] = {
+    "name": asof.PARAM,
+    "in": "query",
+    "description": "Read the point-in-time model an operator built for exactly this time "
+    "(wavestack rebuild --until-time); 422 when there is none",
+    "schema": {"type": "string", "format": "date-time"},
+}
+
+
+def throttled(route: Route) -> bool:
+    """Routes that put a command on the log: each takes a token of the org's rate limit."""
+    return route.scope is not None and (
+        route.body is not None or route.idempotency is not None or route.method == "POST"
+    )
+
+
 def _problem(description: str) -> dict[str, Any]:
     schema = {"$ref": REF.format(model="Problem")}
     return {"description": description, "content": {"application/problem+json": {"schema": schema}}}
@@ -65,6 +82,14 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
         schema = route.query.model_json_schema()
         for name, prop in schema.get("properties", {}).items():
             op["parameters"].append({"name": name, "in": "query", "schema": prop})
+        op["responses"]["422"] = _problem(
+            "Invalid query parameters (an unknown one, a limit out of range), "
+            "or a cursor this list did not issue"
+        )
+    if route.handler in asof.SUPPORTED:
+        op["parameters"].append(AS_OF_PARAMETER)
+        op["responses"].setdefault("422", _problem("Invalid query parameters"))
+        op["responses"]["422"]["description"] += "; as_of: no point-in-time model for that time"
     if route.idempotency is not None:
         op["parameters"].append(
             {
@@ -112,6 +137,8 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
             op["responses"][status] = _problem(what)
         else:
             op["responses"][status] = {"description": what}
+    if throttled(route):
+        op["responses"]["429"] = _problem("The organization is over its command rate (Retry-After)")
     if route.scope is not None:
         op["security"] = [{"bearer": [route.scope]}]
         op["responses"]["401"] = _problem("Missing or invalid token")

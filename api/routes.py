@@ -89,6 +89,7 @@ NO_SECRET_KEY = ("503", "A dependency is unreachable, or WAVESTACK_SECRET_KEY is
 OFFSET_STREAM = "application/offset+octet-stream"
 UPLOAD_CREATION = (
     ("201", "Created: Location names the upload"),
+    ("400", "Upload-Length missing, 0 or deferred, or a body sent with the creation"),
     ("412", "Tus-Resumable missing or not 1.0.0"),
     ("413", "Upload-Length over the upload size limit"),
     ("422", "Invalid Upload-Metadata"),
@@ -447,6 +448,7 @@ ROUTES: list[Route] = [
         answers=(
             ("206", "Partial content: the requested byte range"),
             ("404", "Unknown or expired link"),
+            ("503", "PostgreSQL is unreachable"),
         ),
     ),
     _command(
@@ -512,7 +514,13 @@ ROUTES: list[Route] = [
     Route("GET", "/v1/usage", get_usage, "The organization's storage use", READ, response=Usage),
     Route("GET", "/.well-known/jwks.json", ops.jwks, "Public keys of the local signing keys"),
     Route("GET", "/healthz", ops.healthz, "Liveness: the process is up"),
-    Route("GET", "/readyz", ops.readyz, "Readiness: Kafka and PostgreSQL answer"),
+    Route(
+        "GET",
+        "/readyz",
+        ops.readyz,
+        "Readiness: Kafka and PostgreSQL answer",
+        answers=(("503", "Kafka or PostgreSQL is unreachable"),),
+    ),
     Route("GET", "/metrics", ops.metrics, "Prometheus metrics", media="text/plain"),
     Route("GET", "/openapi.json", openapi.serve, "This API's OpenAPI 3.1 document"),
 ]

@@ -14,10 +14,12 @@ from api.auth.principal import Principal
 from api.backends.postgres import Database
 from api.connections import reads as connections
 from api.problems import not_found
-from api.reads import assets, audit, clips, commands, posts, projects, publishing, queue
+from api.reads import asof, assets, audit, clips, commands, posts, projects, publishing, queue
 from api.reads.commands import CommandStatus
 from api.reads.paging import Q, parse_query
 from api.responses import json_model, path_id
+
+AS_OF = frozenset({asof.PARAM})  # read by asof.read_model, not by the list's query model
 
 
 async def get_command(request: web.Request, who: Principal) -> web.StreamResponse:
@@ -49,9 +51,10 @@ def lister(
     """GET /v1/<things>: the query string parsed into ``query_model``, one page back."""
 
     async def handle(request: web.Request, who: Principal) -> web.StreamResponse:
-        query = parse_query(request, query_model)
-        return json_model(await fetch(request.app[DATABASE], who.org_id, query))
+        query = parse_query(request, query_model, skip=AS_OF)
+        return json_model(await fetch(await asof.read_model(request), who.org_id, query))
 
+    asof.SUPPORTED.add(handle)
     return handle
 
 
@@ -61,11 +64,13 @@ def getter(
     """GET /v1/<things>/{id}: the organization's own, or 404 naming ``what``."""
 
     async def handle(request: web.Request, who: Principal) -> web.StreamResponse:
-        found = await fetch(request.app[DATABASE], who.org_id, path_id(request, what))
+        item_id = path_id(request, what)
+        found = await fetch(await asof.read_model(request), who.org_id, item_id)
         if found is None:
             raise not_found(what)
         return json_model(found)
 
+    asof.SUPPORTED.add(handle)
     return handle
 
 

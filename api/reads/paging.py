@@ -45,9 +45,10 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-def parse_query(request: web.Request, model: type[Q]) -> Q:
+def parse_query(request: web.Request, model: type[Q], skip: frozenset[str] = frozenset()) -> Q:
+    """``skip``: parameters another layer reads (``as_of``), not the list's own."""
     # One value per parameter: a repeated parameter is ambiguous, so the first one counts.
-    params = {name: request.query.getone(name) for name in request.query}
+    params = {name: request.query.getone(name) for name in request.query if name not in skip}
     try:
         return model.model_validate(params)
     except ValidationError as exc:
