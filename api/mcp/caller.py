@@ -40,14 +40,23 @@ class Caller:
 
     async def command(self, path: str, body: dict[str, Any], key: str) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
-        async with self.http.post(self.base_url + path, json=body, headers=headers) as resp:
-            raw = await resp.read()
+        try:
+            async with self.http.post(self.base_url + path, json=body, headers=headers) as resp:
+                raw = await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            # Whether it was produced is unknown: the same call again (same key) is safe.
+            raise ToolFailure(
+                {"title": "Service unavailable", "status": 503, "detail": f"no answer: {exc!r}"}
+            ) from exc
         try:
             doc = json.loads(raw) if raw else {}
         except ValueError:
             doc = {"detail": raw[:200].decode(errors="replace")}
         if resp.status >= 400:
-            raise ToolFailure(doc if isinstance(doc, dict) else {"status": resp.status})
+            problem = doc if isinstance(doc, dict) else {"status": resp.status}
+            if "Retry-After" in resp.headers:  # 429/503: when the assistant may try again
+                problem["retry_after"] = resp.headers["Retry-After"]
+            raise ToolFailure(problem)
         return doc if isinstance(doc, dict) else {}
 
 

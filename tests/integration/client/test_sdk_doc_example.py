@@ -8,6 +8,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.integration.client.stack import SdkStack
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -48,6 +50,7 @@ async def run_bot(stack: SdkStack) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow  # two interpreter start-ups and a stack of its own
 async def test_the_bot_example_runs_and_a_second_run_is_the_same_post(sdk_stack: SdkStack) -> None:
     code, out, err = await run_bot(sdk_stack)
     assert code == 0, err
