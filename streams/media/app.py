@@ -29,6 +29,7 @@ from schemas.kafka_security import kafka_client_options
 from streams.media.agent import EventAgent
 from streams.media.assets import AssetProber
 from streams.media.clipping import ClipHandler
+from streams.media.deletion import AssetRemover
 from streams.media.jobs import TABLE, Jobs
 from streams.media.lanes import Lanes, Work
 from streams.media.sweeper import sweep, sweep_interval
@@ -119,6 +120,7 @@ class MediaProcess:
             [
                 AssetProber(self.producer, self.topics, media_root, limits),
                 ClipHandler(self.producer, self.topics, ClipRunner(media_root, limits)),
+                AssetRemover(self.producer, self.topics, media_root),
             ],
         )
         # The runner's own slots are as many, so a clip given a lane slot never waits.
