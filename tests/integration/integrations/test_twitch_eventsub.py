@@ -95,8 +95,9 @@ async def test_a_moderators_clip_requests_the_recordings_last_seconds_once_per_m
     assert default.status == 204
     clips = await read_commands()
     assert [c.type for c in clips] == ["clip.RequestClip", "clip.RequestClip"]
-    assert (clips[0].data["start"], clips[0].data["duration"]) == (40.0, 20.0)
-    assert (clips[1].data["start"], clips[1].data["duration"]) == (30.0, 30.0)
+    # Two aggregates, two partitions: the topic does not order them.
+    ranges = sorted((c.data["start"], c.data["duration"]) for c in clips)
+    assert ranges == [(30.0, 30.0), (40.0, 20.0)]
     assert {c.actor.sub for c in clips} == {f"integration:{integration_id}"}
     assert {c.org_id for c in clips} == {"org-a"}
 
