@@ -25,12 +25,13 @@ from pydantic import SecretStr
 
 from schemas.catalog import Topics
 from schemas.codec import DecodeError, read
+from schemas.ids import derived_id
 from schemas.kafka_security import kafka_client_options
 from schemas.webhooks import WebhookReplayRequested, public_event
 from streams.publishing.adapters.http import create_session
 from streams.runtime.app import StreamsSettings, instance_id
 from streams.runtime.sending import TYPE_HEADER
-from streams.webhooks import attempts, store
+from streams.webhooks import attempts, metrics, store
 from streams.webhooks.dispatch import Dispatcher
 from streams.webhooks.replay import run_replay
 from streams.webhooks.store import DueRow
@@ -41,6 +42,8 @@ ROLE = "webhooks"
 READY_MESSAGE = "Worker ready"
 MAX_BATCH = 1000
 REFRESH_SECONDS = 2.0
+PRUNE_SECONDS = 600.0
+KEEP_DONE_SECONDS = 7 * 24 * 3600.0
 
 log = structlog.get_logger("streams.webhooks")
 
@@ -135,6 +138,7 @@ class WebhookProcess:
                 asyncio.create_task(self.dispatcher.run(self.stopping)),
                 asyncio.create_task(self._every(REFRESH_SECONDS, self._refresh)),
                 asyncio.create_task(self._every(self.settings.webhook_poll_seconds, self._replays)),
+                asyncio.create_task(self._every(PRUNE_SECONDS, self._prune)),
             ]
             log.warning(READY_MESSAGE, role=ROLE, group=group_id(self.settings))
             while not self.stopping.is_set():
@@ -186,6 +190,13 @@ class WebhookProcess:
                 continue
             before = self.registry.by_id.get(env.aggregate_id)
             after = apply(before, env, decoded.message)
+            if before is None and after is not None:
+                # Events of the org in other partitions may have been read before this
+                # one: a catch-up from the subscription's creation queues what they missed.
+                catch_up = derived_id(after.id, "catch-up")
+                replays.append(
+                    (catch_up, env.org_id, after.id, env.occurred_at, env.occurred_at, True)
+                )
             if after is not None and after is not before:
                 self.registry.put(after)
                 changed[after.id] = after
@@ -214,6 +225,7 @@ class WebhookProcess:
             for job in replays:
                 await store.add_replay(conn, schema, *job)
             await store.insert_due(conn, schema, due, datetime.now(UTC))
+        metrics.QUEUED.labels("live").inc(len(due))
 
     async def _refresh(self) -> None:
         """Subscriptions other processes of the group saw (their partitions) come in here."""
@@ -225,6 +237,11 @@ class WebhookProcess:
             known = self.registry.by_id.get(sub.id)
             if known is None or known.version < sub.version:
                 self.registry.put(sub)
+
+    async def _prune(self) -> None:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            await store.prune(conn, self.settings.db_schema, KEEP_DONE_SECONDS)
 
     async def _replays(self) -> None:
         assert self.pool is not None
@@ -240,7 +257,7 @@ class WebhookProcess:
                     self.pool,
                     schema,
                     sub,
-                    job["replay_id"],
+                    None if job["live"] else job["replay_id"],
                     job["since"],
                 )
             async with self.pool.acquire() as conn:

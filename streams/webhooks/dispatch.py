@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -28,7 +29,7 @@ from schemas.catalog import Topics
 from schemas.codec import encode, wrap
 from schemas.envelope import Actor
 from schemas.webhooks import DisableWebhook, RecordWebhookDelivery
-from streams.webhooks import attempts, sender, store
+from streams.webhooks import attempts, metrics, sender, store
 from streams.webhooks.attempts import Answer, Verdict
 from streams.webhooks.mover import Move, Mover
 from streams.webhooks.store import DueRow
@@ -123,6 +124,7 @@ class Dispatcher:
         try:
             await self.deliver(row, lane, sent)
         except Exception:
+            metrics.ERRORS.inc()
             log.exception("webhook_delivery_error", delivery_id=str(row.delivery_id))
         finally:
             sent()
@@ -146,9 +148,11 @@ class Dispatcher:
             await self._finish(row)
             return
         async with lane:
+            started = time.monotonic()
             answer = await sender.post(
                 self.session, sub.url, secrets, str(row.event_id), row.body, self.timeout, now
             )
+        metrics.REQUEST_SECONDS.observe(time.monotonic() - started)
         sent()
         verdict = attempts.judge(answer, row.attempt, self.schedule, datetime.now(UTC))
         await self._record(row, verdict, answer, now)
@@ -158,6 +162,7 @@ class Dispatcher:
             await self.mover.move(Move(row.delivery_id, row.attempt + 1, verdict.next_attempt_at))
         else:
             await self._finish(row)
+        metrics.ATTEMPTS.labels(verdict.outcome).inc()
         log.info(
             "webhook_attempt",
             delivery_id=str(row.delivery_id),

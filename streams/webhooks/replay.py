@@ -22,7 +22,7 @@ from schemas.codec import DecodeError, decode
 from schemas.kafka_security import KafkaConnection, kafka_client_options
 from schemas.webhooks import public_event
 from streams.runtime.sending import TYPE_HEADER
-from streams.webhooks import attempts, store
+from streams.webhooks import attempts, metrics, store
 from streams.webhooks.store import DueRow
 from streams.webhooks.subscriptions import Subscription
 
@@ -45,10 +45,11 @@ async def run_replay(
     pool: asyncpg.Pool,
     db_schema: str,
     sub: Subscription,
-    replay_id: uuid.UUID,
+    replay_id: uuid.UUID | None,
     since: datetime,
 ) -> int:
-    """Inserts the job's due rows; returns how many events matched."""
+    """Inserts the job's due rows; returns how many events matched. ``replay_id`` None:
+    a new subscription's catch-up, under the live delivery ids."""
     consumer = AIOKafkaConsumer(
         **kafka_client_options(kafka), group_id=None, enable_auto_commit=False
     )
@@ -106,6 +107,7 @@ async def run_replay(
                 async with pool.acquire() as conn:
                     await store.insert_due(conn, db_schema, rows, datetime.now().astimezone())
                 matched += len(rows)
+                metrics.QUEUED.labels("replay").inc(len(rows))
     finally:
         await consumer.stop()
     log.info("webhook_replay_done", replay_id=str(replay_id), matched=matched)

@@ -80,7 +80,10 @@ async def create(conn: Conn, db_schema: str) -> None:
             subscription_id uuid NOT NULL,
             since timestamptz NOT NULL,
             requested_at timestamptz NOT NULL,
-            done_at timestamptz
+            done_at timestamptz,
+            -- A catch-up of a new subscription: its rows take the live delivery ids, so
+            -- what the consumer already queued is not queued twice.
+            live boolean NOT NULL DEFAULT false
         )"""
     )
 
@@ -206,23 +209,25 @@ async def add_replay(
     subscription_id: uuid.UUID,
     since: datetime,
     requested_at: datetime,
+    live: bool = False,
 ) -> None:
     await conn.execute(
         f"""INSERT INTO "{schema_of(db_schema)}".replays
-            (replay_id, org_id, subscription_id, since, requested_at)
-            VALUES ($1, $2, $3, $4, $5) ON CONFLICT (replay_id) DO NOTHING""",
+            (replay_id, org_id, subscription_id, since, requested_at, live)
+            VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (replay_id) DO NOTHING""",
         replay_id,
         org_id,
         subscription_id,
         since,
         requested_at,
+        live,
     )
 
 
 async def open_replays(conn: Conn, db_schema: str) -> list[asyncpg.Record]:
     return list(
         await conn.fetch(
-            f"""SELECT replay_id, org_id, subscription_id, since, requested_at
+            f"""SELECT replay_id, org_id, subscription_id, since, requested_at, live
                 FROM "{schema_of(db_schema)}".replays WHERE done_at IS NULL
                 ORDER BY requested_at"""
         )
@@ -234,3 +239,22 @@ async def replay_done(conn: Conn, db_schema: str, replay_id: uuid.UUID) -> None:
         f'UPDATE "{schema_of(db_schema)}".replays SET done_at = now() WHERE replay_id = $1',
         replay_id,
     )
+
+
+async def prune(conn: Conn, db_schema: str, older_than_seconds: float) -> int:
+    """Forgets done deliveries and replay jobs older than that (the log keeps them).
+
+    A done row keeps a re-read event from being delivered again; past this age the
+    consumer's offsets are far beyond its event.
+    """
+    s = schema_of(db_schema)
+    status = await conn.execute(
+        f"""DELETE FROM "{s}".due WHERE due_at IS NULL
+            AND created_at < now() - make_interval(secs => $1)""",
+        older_than_seconds,
+    )
+    await conn.execute(
+        f"""DELETE FROM "{s}".replays WHERE done_at < now() - make_interval(secs => $1)""",
+        older_than_seconds,
+    )
+    return int(status.split()[-1])
