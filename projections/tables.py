@@ -73,7 +73,8 @@ POST_ROWS = Table(
     "uuid",
     (
         "id", "org_id", "queue_item_id", "attempt", "platform_post_id", "url", "published_at",
-        "version",
+        "version", "views", "likes", "comments", "shares", "metrics_read_at", "metrics_round",
+        "gone_at",  # migration 007
     ),
 )  # fmt: skip
 

@@ -239,3 +239,41 @@ class ItemRetried(Event):
     AGGREGATE_TYPE: ClassVar[str] = "queue_item"
 
     schedule_at: AwareDatetime
+
+
+# --- reading back: a published post's figures ----------------------------------------
+
+
+class RecordPostMetrics(Command):
+    """One read round of a published item's post: its figures, or that it is gone."""
+
+    # Sent by the publisher under derived_id(item, "post-metrics:<round>"), so a
+    # restart repeats a round under the same id and the decider applies it once.
+    TYPE: ClassVar[str] = "queue.RecordPostMetrics"
+    AGGREGATE_TYPE: ClassVar[str] = "queue_item"
+
+    round: int = Field(ge=1)
+    read_at: AwareDatetime
+    # None where the platform has no such figure (or hides it for this post).
+    views: int | None = Field(default=None, ge=0)
+    likes: int | None = Field(default=None, ge=0)
+    comments: int | None = Field(default=None, ge=0)
+    shares: int | None = Field(default=None, ge=0)
+    # The platform says the post does not exist any more (deleted): no figures, and
+    # no more reads.
+    gone: bool = False
+
+
+class PostMetricsRecorded(Event):
+    """The post's figures as the platform gave them at ``read_at`` (or that it is gone)."""
+
+    TYPE: ClassVar[str] = "queue.PostMetricsRecorded"
+    AGGREGATE_TYPE: ClassVar[str] = "queue_item"
+
+    round: int
+    read_at: AwareDatetime
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    gone: bool = False

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     publish_start_max_age_seconds: float = Field(default=900.0, gt=0)
     # How often the scheduler looks for due items.
     publish_tick_seconds: float = Field(default=0.2, gt=0, le=5)
+    # Reading back published posts' figures (YouTube, X): every `early` seconds for the
+    # first `early_period`, every `late` after, for `window` seconds after publishing.
+    metrics_early_interval_seconds: float = Field(default=900.0, gt=0)
+    metrics_late_interval_seconds: float = Field(default=3600.0, gt=0)
+    metrics_early_period_seconds: float = Field(default=86400.0, ge=0)
+    metrics_window_seconds: float = Field(default=7 * 86400.0, ge=0)
+    # How often the reader looks for posts due a read; reads running at once, at most.
+    metrics_tick_seconds: float = Field(default=5.0, gt=0, le=60)
+    metrics_concurrency: int = Field(default=4, ge=1, le=64)
 
     @model_validator(mode="after")
     def _kafka_security_is_complete(self) -> Settings:

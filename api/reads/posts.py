@@ -1,4 +1,4 @@
-"""Posts: what was published where (the platform's post id and URL)."""
+"""Posts: what was published where (the platform's post id and URL), and its latest figures."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from api.backends.postgres import Database
 from api.reads.paging import ListQuery, Page, Where, fetch_page, uuid_key
 from schemas.commands import Platform
 
-COLUMNS = "id, queue_item_id, attempt, platform, platform_post_id, url, published_at, version"
+COLUMNS = (
+    "id, queue_item_id, attempt, platform, platform_post_id, url, published_at, version, "
+    "views, likes, comments, shares, metrics_read_at, metrics_round, gone_at"
+)
 
 
 class Post(BaseModel):
@@ -25,6 +28,17 @@ class Post(BaseModel):
     url: str | None
     published_at: datetime
     version: int
+    # The latest figures the publisher read back (YouTube, X), and when; None: not read
+    # yet, or the platform has no such figure (Discord and webhooks have none).
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    metrics_read_at: datetime | None = None
+    # Read rounds recorded so far.
+    metrics_round: int = 0
+    # When the platform said the post does not exist any more (reading stopped then).
+    gone_at: datetime | None = None
 
 
 class PostQuery(ListQuery):

@@ -73,6 +73,7 @@ from schemas.publishing import (
     ItemPublished,
     ItemRetried,
     ItemUnconfirmed,
+    PostMetricsRecorded,
     PublishAttemptFailed,
     PublishCheckpointed,
     PublishReconciled,
@@ -143,6 +144,8 @@ EVENT_HANDLERS: dict[str, Handler] = {
     # Nothing on the item row changes (the decider only clears its attempt id to
     # reconcile): the finding is the attempt's.
     PublishReconciled.TYPE: Handler(PUBLISH_ATTEMPTS, attempts.attempt_key, attempts.reconciled),
+    # A post's figures: the item's event, the post's row (one post per item).
+    PostMetricsRecorded.TYPE: Handler(POST_ROWS, posts.post_key, posts.metrics_recorded),
     ConnectionCreated.TYPE: _on(CONNECTIONS, connections.created),
     ConnectionDeleted.TYPE: _on(CONNECTIONS, connections.deleted),
     IntegrationCreated.TYPE: _on(INTEGRATIONS, integrations.created),

@@ -22,10 +22,12 @@ from schemas.publishing import (
     ItemRetried,
     ItemUnconfirmed,
     MarkPublished,
+    PostMetricsRecorded,
     PublishAttemptFailed,
     PublishCheckpointed,
     PublishReconciled,
     PublishStarted,
+    RecordPostMetrics,
     RecordPublishCheckpoint,
     RecordReconciliation,
     RetryItem,
@@ -44,6 +46,7 @@ COMMANDS = (
     MarkPublished,
     RecordReconciliation,
     RetryItem,
+    RecordPostMetrics,
 )
 # A scheduler's clock may run this far ahead of the one that scheduled the item.
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -81,6 +84,8 @@ def decide(command: Command, state: QueueItemState, now: datetime) -> Decision:
             return _retry(command, state, now)
         case MarkPublished():
             return _mark_published(command, state)
+        case RecordPostMetrics():
+            return _metrics(command, state)
     raise TypeError(f"not a publishing command: {command.TYPE}")
 
 
@@ -211,3 +216,25 @@ def _retry(command: RetryItem, state: QueueItemState, now: datetime) -> Decision
     if state.status not in RETRYABLE:
         return rejected(CONFLICT, f"a {state.status} queue item cannot be retried")
     return applied(ItemRetried(schedule_at=command.schedule_at or now))
+
+
+def _metrics(command: RecordPostMetrics, state: QueueItemState) -> Decision:
+    """A read round of the post: only of a published item, once per round, and none
+    after the platform said the post is gone."""
+    if state.status != "published":
+        return rejected(CONFLICT, f"a {state.status} queue item has no post to read")
+    if state.post_gone:
+        return duplicate("the post is gone from the platform: it is not read any more")
+    if command.round <= state.metrics_round:
+        return duplicate(f"read round {command.round} is already recorded")
+    return applied(
+        PostMetricsRecorded(
+            round=command.round,
+            read_at=command.read_at,
+            views=command.views,
+            likes=command.likes,
+            comments=command.comments,
+            shares=command.shares,
+            gone=command.gone,
+        )
+    )

@@ -21,6 +21,7 @@ from schemas.publishing import (
     ItemPublished,
     ItemRetried,
     ItemUnconfirmed,
+    PostMetricsRecorded,
     PublishAttemptFailed,
     PublishCheckpointed,
     PublishReconciled,
@@ -64,6 +65,10 @@ class QueueItemState(BaseModel):
     reconcile_attempt_id: str | None = None
     # What the adapter checkpointed (a resumable upload session), kept across attempts.
     session: dict[str, Any] | None = None
+    # Reading back a published post: the last round recorded, and whether the
+    # platform said the post is gone (then no round is accepted any more).
+    metrics_round: int = Field(default=0, ge=0)
+    post_gone: bool = False
 
     @property
     def due(self) -> datetime:
@@ -129,6 +134,8 @@ def _changes(state: QueueItemState, event: Event) -> dict[str, Any]:
                 "failures": 0,
                 "reconcile_attempt_id": None,
             }
+        case PostMetricsRecorded():
+            return {"metrics_round": event.round, "post_gone": event.gone}
     raise ValueError(f"{event.TYPE} cannot apply to queue item state {state!r}")
 
 

@@ -30,7 +30,9 @@ from streams.publishing.adapters.registry import BaseUrls, create_adapters, utc_
 from streams.publishing.agent import PublisherAgent
 from streams.publishing.attempt import AttemptPolicy, AttemptRunner
 from streams.publishing.connections import Connections
-from streams.publishing.handler import PublishHandler
+from streams.publishing.metrics_reader import MetricsReader
+from streams.publishing.metrics_schedule import ReadSchedule
+from streams.publishing.metrics_tracking import ReadingPublishHandler, Reads
 from streams.publishing.scheduler import Scheduler
 from streams.publishing.tracking import Tracker
 from streams.runtime.app import (
@@ -81,6 +83,18 @@ class PublisherSettings(StreamsSettings, Protocol):
     def publish_start_max_age_seconds(self) -> float: ...
     @property
     def publish_tick_seconds(self) -> float: ...
+    @property
+    def metrics_early_interval_seconds(self) -> float: ...
+    @property
+    def metrics_late_interval_seconds(self) -> float: ...
+    @property
+    def metrics_early_period_seconds(self) -> float: ...
+    @property
+    def metrics_window_seconds(self) -> float: ...
+    @property
+    def metrics_tick_seconds(self) -> float: ...
+    @property
+    def metrics_concurrency(self) -> int: ...
 
 
 class MissingKeyRing(Exception):
@@ -141,6 +155,10 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
     items = json_table(app, "publisher_items", partitions, "Queue item id -> folded item.")
     due = json_table(app, "publisher_due", partitions, "Queue item id -> its next attempt.")
     tracker = Tracker(items, due)
+    reads = Reads(
+        json_table(app, "publisher_reads", partitions, "Queue item id -> post read back.")
+    )
+    schedule = ReadSchedule.from_settings(settings)
     connections = Connections(None, settings.db_schema, ring)
     resources = Resources(settings, connections)
 
@@ -150,6 +168,7 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
             await resources.open()
 
         async def on_stop(self) -> None:
+            await reader.stop()
             await resources.close()
 
     policy = AttemptPolicy(
@@ -170,7 +189,17 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
     # Attempts run side by side, each flushing its calling mark: one flush per round.
     flush = SharedFlush(flush_producer)
     runner = AttemptRunner(tracker, resources.adapters, connections, policy, send, flush, utc_now)
-    handler = PublishHandler(app, topics, tracker, connections, runner)
+    handler = ReadingPublishHandler(
+        app,
+        topics,
+        tracker,
+        connections,
+        runner,
+        reads=reads,
+        adapters=resources.adapters,
+        schedule=schedule,
+        clock=utc_now,
+    )
     agent = PublisherAgent(app, topics, [handler])
 
     async def run_agent(stream: StreamT[bytes]) -> None:
@@ -189,4 +218,25 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
             log.exception("scheduler_tick_failed")
 
     app.timer(settings.publish_tick_seconds, name="publish-scheduler")(tick)
+    # Reading back published posts' figures: the same adapters, session and connections.
+    reader = MetricsReader(
+        app,
+        topics,
+        reads,
+        resources.adapters,
+        connections,
+        schedule,
+        utc_now,
+        settings.metrics_concurrency,
+    )
+
+    async def read_tick() -> None:
+        if not resources.ready.is_set():
+            return
+        try:
+            await reader.tick()
+        except Exception:  # the next tick tries again; a bug must not stop the timer
+            log.exception("metrics_tick_failed")
+
+    app.timer(settings.metrics_tick_seconds, name="metrics-reader")(read_tick)
     return app

@@ -1,4 +1,5 @@
-"""X API v2: `POST /2/tweets`, media upload v2, duplicate-content 403, a user's recent posts."""
+"""X API v2: `POST /2/tweets`, media upload v2, duplicate-content 403, a user's recent posts,
+and a post's lookup with `public_metrics` that grow with every read."""
 
 from __future__ import annotations
 
@@ -35,11 +36,22 @@ class Media:
 
 class FakeX(FakeServer):
     """Routes: `tweet`, `media_init`, `media_append`, `media_finalize`, `media_status`,
-    `me`, `timeline`. Status polling answers both readings of the unconfirmed route:
-    `GET /2/media/upload?command=STATUS&media_id=…` and `GET /2/media/upload/{id}`."""
+    `me`, `timeline`, `tweet_lookup`. Status polling answers both readings of the
+    unconfirmed route: `GET /2/media/upload?command=STATUS&media_id=…` and
+    `GET /2/media/upload/{id}`. A deleted post's lookup answers 200 with a
+    resource-not-found error (X's form), or 404 with `deleted_status=404`."""
 
-    def __init__(self, token: str, created_status: int = 201, check_after_secs: int = 0) -> None:
+    def __init__(
+        self,
+        token: str,
+        created_status: int = 201,
+        check_after_secs: int = 0,
+        deleted_status: int = 200,
+    ) -> None:
         super().__init__()
+        self.deleted_status = deleted_status
+        self.reads: dict[str, int] = {}  # post id -> lookups of the live post so far
+        self.lookups: dict[str, int] = {}  # post id -> every lookup, deleted or not
         self.tokens = {token}
         self.user_id = "2244994945"
         self.created_status = created_status  # 201 unconfirmed: test 200 too
@@ -56,6 +68,53 @@ class FakeX(FakeServer):
         r.add_get("/2/media/upload/{id}", self._status)
         r.add_get("/2/users/me", self._me)
         r.add_get("/2/users/{id}/tweets", self._timeline)
+        r.add_get("/2/tweets/{id}", self._lookup)
+
+    def add_post(self, text: str) -> str:
+        """A post on the timeline as if published earlier; returns its id."""
+        post_id = str(next(self._ids))
+        self.posts.insert(0, {"id": post_id, "text": text, "edit_history_tweet_ids": [post_id]})
+        return post_id
+
+    def delete_post(self, post_id: str) -> None:
+        self.posts = [p for p in self.posts if p["id"] != post_id]
+
+    async def _lookup(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return self.unauthorized()
+        post_id = request.match_info["id"]
+        self.lookups[post_id] = self.lookups.get(post_id, 0) + 1
+
+        async def perform() -> web.StreamResponse:
+            post = next((p for p in self.posts if p["id"] == post_id), None)
+            if post is None:
+                if self.deleted_status == 404:
+                    body404 = problem(404, "Not Found Error", "Could not find tweet")
+                    return web.json_response(body404, status=404, headers=self._limits())
+                error = {
+                    "value": post_id,
+                    "detail": f"Could not find tweet with id: [{post_id}].",
+                    "title": "Not Found Error",
+                    "resource_type": "tweet",
+                    "parameter": "id",
+                    "resource_id": post_id,
+                    "type": "https://api.twitter.com/2/problems/resource-not-found",
+                }
+                return web.json_response({"errors": [error]}, headers=self._limits())
+            n = self.reads[post_id] = self.reads.get(post_id, 0) + 1
+            data = {k: post[k] for k in ("id", "text", "edit_history_tweet_ids")}
+            if "public_metrics" in request.query.get("tweet.fields", "").split(","):
+                data["public_metrics"] = {
+                    "retweet_count": n,
+                    "reply_count": 1 + n,
+                    "like_count": 5 * n,
+                    "quote_count": 0,
+                    "bookmark_count": n,
+                    "impression_count": 50 * n,
+                }
+            return web.json_response({"data": data}, headers=self._limits())
+
+        return await self.answer("tweet_lookup", perform)
 
     def _limits(self) -> dict[str, str]:
         return {

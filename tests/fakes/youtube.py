@@ -1,4 +1,5 @@
-"""YouTube's resumable upload: session start, chunked PUT (308 + Range), status query, quota."""
+"""YouTube's resumable upload: session start, chunked PUT (308 + Range), status query, quota;
+and `videos.list?part=statistics`, whose counts grow with every read."""
 
 from __future__ import annotations
 
@@ -35,13 +36,31 @@ class Session:
     resource: dict[str, Any]
     data: bytearray = field(default_factory=bytearray)
     video_id: str | None = None
+    reads: int = 0  # statistics lookups so far: every one sees higher counts
+
+
+def statistics(session: Session) -> dict[str, str]:
+    # Strings, as YouTube sends them; favoriteCount is deprecated and always "0".
+    n = session.reads
+    return {
+        "viewCount": str(100 + 37 * n),
+        "likeCount": str(10 + 3 * n),
+        "favoriteCount": "0",
+        "commentCount": str(2 + n),
+    }
 
 
 class FakeYouTube(FakeServer):
-    """Routes: `start` (POST), `chunk` (PUT with bytes), `status` (PUT `bytes */TOTAL`)."""
+    """Routes: `start` (POST), `chunk` (PUT with bytes), `status` (PUT `bytes */TOTAL`),
+    `videos_list` (GET `videos?part=statistics&id=…`; a deleted video is simply not
+    listed, as YouTube does; `missing_status=404` answers 404 instead)."""
 
-    def __init__(self, token: str, daily_quota: int = 100, done_status: int = 200) -> None:
+    def __init__(
+        self, token: str, daily_quota: int = 100, done_status: int = 200, missing_status: int = 200
+    ) -> None:
         super().__init__()
+        self.missing_status = missing_status
+        self.units_used = 0  # videos.list costs 1 unit a call
         self.tokens = {token}
         self.quota_left = daily_quota
         self.done_status = done_status  # the docs say 200 or 201: test both readings
@@ -49,6 +68,46 @@ class FakeYouTube(FakeServer):
         self.videos: dict[str, Session] = {}
         self.app.router.add_post("/upload/youtube/v3/videos", self._start)
         self.app.router.add_put("/upload/youtube/v3/videos", self._put)
+        self.app.router.add_get("/youtube/v3/videos", self._list)
+
+    def add_video(self, title: str = "Uploaded") -> str:
+        """A video on the channel as if uploaded earlier; returns its id."""
+        session = Session(1, "video/mp4", {"snippet": {"title": title}})
+        session.video_id = secrets.token_urlsafe(8)[:11]
+        self.videos[session.video_id] = session
+        return session.video_id
+
+    def delete_video(self, video_id: str) -> None:
+        self.videos.pop(video_id, None)
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        if not self._authorized(request):
+            return self.unauthorized()
+
+        async def perform() -> web.StreamResponse:
+            if "statistics" not in request.query.get("part", "").split(","):
+                body400 = google_error(400, "invalidPart", "part", "global")
+                return web.json_response(body400, status=400)
+            self.units_used += 1
+            ids = [i for i in request.query.get("id", "").split(",") if i]
+            found = [self.videos[i] for i in ids if i in self.videos]
+            if not found and self.missing_status == 404:
+                body = google_error(
+                    404, "videoNotFound", "The video was not found.", "youtube.video"
+                )
+                return web.json_response(body, status=404)
+            items = []
+            for video in found:
+                video.reads += 1
+                items.append(
+                    {"kind": "youtube#video", "id": video.video_id, "statistics": statistics(video)}
+                )
+            page = {"totalResults": len(items), "resultsPerPage": len(items)}
+            return web.json_response(
+                {"kind": "youtube#videoListResponse", "items": items, "pageInfo": page}
+            )
+
+        return await self.answer("videos_list", perform)
 
     def _authorized(self, request: web.Request) -> bool:
         auth = request.headers.get("Authorization", "")

@@ -22,6 +22,17 @@ checks every adapter against its local fake):
   tokens), a header or a request body.
 - Base URLs and the HTTP session come in through the constructor; an adapter never
   reads settings or opens its own session.
+
+Reading back (`metrics`, only where `reads_metrics` is true: YouTube and X):
+
+- One read-only request per call, through the same session, egress rules and
+  rate-limit memory as publishing; a bucket known to be empty answers `Failed`
+  (`RATE_LIMITED`, `retry_at`) without sending, a quota answer `Failed` (`QUOTA`).
+- A read never changes what `publish` does: reads use the platform's read endpoint
+  and its own bucket, so a 429 on a read cannot hold back a post.
+- A post the platform no longer has (404, an empty lookup) is
+  `NotAvailable(gone=True)`; every other answer is `Metrics` or `Failed`, never an
+  exception. Figures the platform hides or lacks are None, never 0.
 """
 
 from __future__ import annotations
@@ -32,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 
 class ErrorClass(StrEnum):
@@ -107,6 +118,38 @@ Checkpoint = Callable[[Mapping[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class PostRef:
+    """A published post to read back: the item and the platform's id for it."""
+
+    item_id: str
+    post_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """A post's figures as the platform gives them; None where it has no such figure."""
+
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+
+
+@dataclass(frozen=True)
+class NotAvailable:
+    """No figures for this post: ``gone`` when the platform says it does not exist any more
+    (recorded once, never read again); otherwise the platform has no read API."""
+
+    reason: str
+    gone: bool = False
+
+
+# A `Failed` from metrics means the read failed: read again at `retry_at` or later.
+MetricsResult = Metrics | NotAvailable | Failed
+
+
+@dataclass(frozen=True)
 class Answer:
     """A platform's HTTP answer, read in full (bounded) before classification."""
 
@@ -117,6 +160,8 @@ class Answer:
 
 class Adapter(abc.ABC):
     platform: str
+    # Whether `metrics` asks the platform; the publisher reads back only these.
+    reads_metrics: ClassVar[bool] = False
 
     @abc.abstractmethod
     async def publish(self, request: PublishRequest, checkpoint: Checkpoint) -> PublishResult:
@@ -129,3 +174,7 @@ class Adapter(abc.ABC):
     @abc.abstractmethod
     def classify(self, answer: Answer, now: datetime) -> Failed:
         """The error class of a non-success answer, with the platform's retry time."""
+
+    async def metrics(self, post: PostRef, credentials: Mapping[str, str]) -> MetricsResult:
+        """The post's figures now, read-only; see the module docstring."""
+        return NotAvailable(f"{self.platform} has no API to read a post's figures")

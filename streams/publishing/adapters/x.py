@@ -6,6 +6,12 @@ user's recent posts and matches the exact text we send (X rewrites links to t.co
 a text with URLs may not match: then the duplicate 403 on the next attempt says so
 again). Media upload steps publish nothing, so their failures are at worst `TRANSIENT`.
 Status polling uses `GET /2/media/upload?command=STATUS&media_id=…` (unconfirmed).
+
+Reading back: `GET /2/tweets/{id}?tweet.fields=public_metrics`. X limits each
+endpoint on its own, so reads keep their own bucket per token (`read:` + digest):
+a read's 429 holds back reads until `x-rate-limit-reset`, never a post. A deleted
+post is answered 200 with a `resource-not-found` error and no `data` (X's documented
+form), or 404 (accepted too): both mean gone.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -25,7 +32,10 @@ from streams.publishing.adapters.base import (
     ErrorClass,
     Failed,
     MediaFile,
+    MetricsResult,
+    NotAvailable,
     NotPublished,
+    PostRef,
     Published,
     PublishRequest,
     PublishResult,
@@ -42,6 +52,7 @@ from streams.publishing.adapters.http import (
     send,
     short,
 )
+from streams.publishing.metrics_answers import X_GONE, x_public_metrics
 
 DEFAULT_BASE_URL = "https://api.x.com"
 MAX_TEXT = 280
@@ -79,6 +90,10 @@ def poll_wait(value: object) -> float:
     return min(max(seconds, 0.0), 30.0) if seconds == seconds else 1.0
 
 
+def token_bucket(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:16]  # never the token itself
+
+
 def media_category(media: MediaFile) -> str:
     kind = media.content_type.split("/")[0]
     return {"video": "tweet_video", "image": "tweet_image"}.get(kind, "tweet_video")
@@ -86,6 +101,7 @@ def media_category(media: MediaFile) -> str:
 
 class XAdapter(Adapter):
     platform = "x"
+    reads_metrics = True
 
     def __init__(
         self,
@@ -139,6 +155,50 @@ class XAdapter(Adapter):
             if isinstance(data, dict) and isinstance(data.get("id"), str):
                 return Published(data["id"], f"https://x.com/i/status/{data['id']}")
             return Failed(ErrorClass.UNKNOWN_OUTCOME, answer.status, "X's answer had no post id")
+        return self.classify(answer, now)
+
+    async def metrics(self, post: PostRef, credentials: Mapping[str, str]) -> MetricsResult:
+        token = credentials.get("access_token", "")
+        if not token:
+            return Failed(
+                ErrorClass.PERMANENT,
+                None,
+                "the connection has no access token",
+                connection_broken=True,
+            )
+        bucket = "read:" + token_bucket(token)
+        now = self._clock()
+        blocked = self._limits.blocked_until(bucket, now)
+        if blocked is not None:
+            return Failed(
+                ErrorClass.RATE_LIMITED,
+                None,
+                "X's rate limit window for reading posts is used up",
+                retry_at=blocked,
+            )
+        url = f"{self._base}/2/tweets/{quote(post.post_id, safe='')}"
+        try:
+            answer = await send(
+                self._session,
+                "GET",
+                url,
+                params={"tweet.fields": "public_metrics"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except TransportFailure as exc:
+            return exc.as_failed(sent_means_unknown=False)  # a read changes nothing
+        self._limits.note(
+            bucket,
+            header(answer.headers, "x-rate-limit-remaining"),
+            epoch_reset(answer.headers, "x-rate-limit-reset", now),
+        )
+        if answer.status == 200:
+            return x_public_metrics(json_body(answer))
+        if answer.status == 404:
+            return NotAvailable(X_GONE, gone=True)
+        if answer.status == 403 and DUPLICATE not in problem_detail(answer).lower():
+            detail = problem_detail(answer)
+            return Failed(ErrorClass.PERMANENT, 403, f"X does not let this account read: {detail}")
         return self.classify(answer, now)
 
     async def reconcile(self, request: PublishRequest) -> ReconcileResult:

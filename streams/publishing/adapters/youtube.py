@@ -6,11 +6,18 @@ or a retry resumes that session and never opens a second one (which would upload
 video twice). Safe by construction, hence done freely: the session start (no bytes
 yet) and the status query. A failed non-final chunk is `TRANSIENT` (no video can exist
 yet); a failed final chunk is `UNKNOWN_OUTCOME`, resolved by `reconcile`'s status query.
+
+Reading back: `videos.list?part=statistics&id=…` (1 quota unit of the project's
+daily 10,000; uploads cost far more). A `quotaExceeded` answer, to a read or an
+upload, stops this token's reads until the reset (midnight Pacific) without sending;
+uploads are never held back by reads. An empty `items` list (how YouTube answers
+for a deleted video) or a 404 means the video is gone.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -27,13 +34,17 @@ from streams.publishing.adapters.base import (
     ErrorClass,
     Failed,
     MediaFile,
+    MetricsResult,
+    NotAvailable,
     NotPublished,
+    PostRef,
     Published,
     PublishRequest,
     PublishResult,
     ReconcileResult,
 )
 from streams.publishing.adapters.http import (
+    RateLimitMemory,
     TransportFailure,
     header,
     json_body,
@@ -42,9 +53,12 @@ from streams.publishing.adapters.http import (
     send,
     short,
 )
+from streams.publishing.metrics_answers import YOUTUBE_GONE, youtube_statistics
 
 DEFAULT_BASE_URL = "https://www.googleapis.com"
 UPLOAD_PATH = "/upload/youtube/v3/videos"
+VIDEOS_PATH = "/youtube/v3/videos"
+DAILY_QUOTA_SUMMARY = "the YouTube API quota is used up until midnight Pacific"
 QUANTUM = 256 * 1024  # chunks are multiples of this, except the last
 DEFAULT_CHUNK = 32 * QUANTUM  # 8 MiB
 PACIFIC = ZoneInfo("America/Los_Angeles")  # the daily quota resets at midnight here
@@ -91,6 +105,11 @@ def published(answer: Answer) -> PublishResult:
     return Failed(ErrorClass.UNKNOWN_OUTCOME, answer.status, "YouTube's answer had no video id")
 
 
+def token_bucket(token: str) -> str:
+    """The key of a token's quota memory: a digest, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 def received_until(answer: Answer) -> int:
     """The next byte to send after a 308: `Range: bytes=0-N` means N+1; none means 0."""
     value = header(answer.headers, "Range") or ""
@@ -100,6 +119,7 @@ def received_until(answer: Answer) -> int:
 
 class YouTubeAdapter(Adapter):
     platform = "youtube"
+    reads_metrics = True
 
     def __init__(
         self,
@@ -114,8 +134,56 @@ class YouTubeAdapter(Adapter):
         self._clock = clock
         self._base = URL(base_url.rstrip("/"))
         self._chunk = chunk_size
+        # Tokens whose daily quota YouTube said is spent, until its reset: reads skip them.
+        self._quota = RateLimitMemory()
 
     async def publish(self, request: PublishRequest, checkpoint: Checkpoint) -> PublishResult:
+        result = await self._publish(request, checkpoint)
+        self._note_quota(request.credentials.get("access_token", ""), result)
+        return result
+
+    async def metrics(self, post: PostRef, credentials: Mapping[str, str]) -> MetricsResult:
+        token = credentials.get("access_token", "")
+        if not token:
+            return Failed(
+                ErrorClass.PERMANENT,
+                None,
+                "the connection has no access token",
+                connection_broken=True,
+            )
+        now = self._clock()
+        blocked = self._quota.blocked_until(token_bucket(token), now)
+        if blocked is not None:
+            return Failed(ErrorClass.QUOTA, None, DAILY_QUOTA_SUMMARY, retry_at=blocked)
+        try:
+            answer = await send(
+                self._session,
+                "GET",
+                str(self._base) + VIDEOS_PATH,
+                params={"part": "statistics", "id": post.post_id},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except TransportFailure as exc:
+            return exc.as_failed(sent_means_unknown=False)  # a read changes nothing
+        if answer.status == 200:
+            return youtube_statistics(answer)
+        if answer.status == 404:
+            return NotAvailable(YOUTUBE_GONE, gone=True)
+        failed = self.classify(answer, now)
+        self._note_quota(token, failed)
+        return failed
+
+    def _note_quota(self, token: str, result: object) -> None:
+        # Only the project's daily quota: a channel's upload cap does not stop reads.
+        if (
+            token
+            and isinstance(result, Failed)
+            and result.error_class is ErrorClass.QUOTA
+            and result.summary == DAILY_QUOTA_SUMMARY
+        ):
+            self._quota.note(token_bucket(token), "0", result.retry_at)
+
+    async def _publish(self, request: PublishRequest, checkpoint: Checkpoint) -> PublishResult:
         media = request.media
         if media is None:
             return Failed(ErrorClass.PERMANENT, None, "a YouTube item needs a video asset")
@@ -252,7 +320,7 @@ class YouTubeAdapter(Adapter):
             return Failed(
                 ErrorClass.QUOTA,
                 status,
-                "the YouTube API quota is used up until midnight Pacific",
+                DAILY_QUOTA_SUMMARY,
                 retry_at=quota_reset(now),
             )
         if "uploadLimitExceeded" in why:
