@@ -14,6 +14,7 @@ ends with one output file, one asset, one outcome.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any, ClassVar
@@ -45,6 +46,13 @@ from streams.media.progress import ProgressReporter
 from streams.runtime.producing import send_once
 
 log = structlog.get_logger("streams.media.clipping")
+
+# A clip whose attempts took the process down this many times is failed, not retried:
+# with clips in parallel, each retry would take its neighbours down again. Two hard
+# kills (a deploy's SIGKILL, the fault tests) stay under it.
+MAX_CRASHED_ATTEMPTS = 3
+# How long a cancelled attempt may take to record that it was cancelled.
+CANCEL_RECORD_SECONDS = 2.0
 
 
 class SourceChangedError(MediaError):
@@ -79,20 +87,53 @@ class ClipHandler(EventHandler):
             return
         attempt = job.attempt + 1
         bound = bound.bind(clip_id=key, attempt=attempt)
+        if job.crashed >= MAX_CRASHED_ATTEMPTS:
+            await self._give_up(envelope, jobs, key, job, bound)
+            return
         # On the changelog before ffmpeg starts, so a crash during it counts as an attempt.
-        await jobs.put(key, Job(attempt=attempt), bound)
+        running = job.model_copy(update={"attempt": attempt})
+        await jobs.put(key, running, bound)
         start = StartClip(attempt=attempt)
         await self.send([self._command(envelope, start, f"start-{attempt}")], bound)
         bound.info("clip_started", mode=event.mode, format=event.format)
         began = time.monotonic()
-        reports = await self._cut(envelope, event, attempt, bound)
+        try:
+            reports = await self._cut(envelope, event, attempt, bound)
+        except asyncio.CancelledError:
+            await self._record_cancel(jobs, key, running, bound)
+            raise
         for report in reports:
             # One at a time: the output asset's command is on the log before the completion.
             await self.send([report], bound)
         outcome = "succeeded" if reports[-1].type == CompleteClip.TYPE else "failed"
         metrics.CLIP_SECONDS.labels(outcome).observe(time.monotonic() - began)
         metrics.AGENT_EVENTS.labels(self.name, outcome).inc()
-        await jobs.put(key, Job(attempt=attempt, done=True), bound)
+        await jobs.put(key, running.model_copy(update={"done": True}), bound)
+
+    async def _record_cancel(self, jobs: Jobs, key: str, job: Job, bound: Any) -> None:
+        """Marks the attempt as cancelled, so it does not count as a crash; best effort
+        within a moment (the process is stopping): unrecorded, it counts as one."""
+        cancelled = job.model_copy(update={"cancelled": job.cancelled + 1})
+        try:
+            await asyncio.wait_for(
+                asyncio.shield(jobs.put(key, cancelled, bound)), CANCEL_RECORD_SECONDS
+            )
+        except (TimeoutError, KafkaError, asyncio.CancelledError):
+            bound.warning("clip_cancel_not_recorded")
+
+    async def _give_up(
+        self, envelope: Envelope, jobs: Jobs, key: str, job: Job, bound: Any
+    ) -> None:
+        """Fails a clip that keeps taking the process down (its next attempt is not run)."""
+        reason = (
+            f"the worker stopped {job.crashed} times while cutting this clip; it was not "
+            "tried again. Check the source file, or request the clip again"
+        )
+        bound.error("clip_gave_up", crashed=job.crashed)
+        failure = self._failure(envelope, job.attempt, "worker_crashed", reason)
+        await self.send([failure], bound)
+        await jobs.put(key, job.model_copy(update={"done": True}), bound)
+        metrics.AGENT_EVENTS.labels(self.name, "gave_up").inc()
 
     async def _cut(
         self, envelope: Envelope, event: ClipRequested, attempt: int, bound: Any

@@ -22,6 +22,15 @@ class Job(BaseModel):
 
     attempt: int = Field(default=0, ge=0)
     done: bool = False
+    # Attempts stopped on purpose (shutdown, a partition moving away) and recorded as
+    # such. The others that did not finish took the process down with them.
+    cancelled: int = Field(default=0, ge=0)
+
+    @property
+    def crashed(self) -> int:
+        """Attempts that neither finished nor were cancelled cleanly: each one ended in a
+        crash of the process (or a SIGKILL) while it ran."""
+        return self.attempt - self.cancelled - (1 if self.done else 0)
 
 
 class JobTable(Protocol):

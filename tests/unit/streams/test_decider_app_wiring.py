@@ -46,6 +46,7 @@ async def test_deciding_and_media_work_are_two_consumer_groups(tmp_path: Path) -
         # One router for both handlers, passing every other type by its header.
         assert set(media.agent.routes) == {
             "asset.AssetRegistrationRequested",
+            "asset.AssetDeleted",
             "clip.ClipRequested",
         }
     # Both keep the group (and changelog) names they had as Faust apps.
