@@ -1,7 +1,8 @@
 """Reading back through the real processes: published YouTube and X posts get their figures
 recorded on the log and shown by the API, round after round; a 429 and a quota answer put
 reads off; a deleted post is recorded once and not read again; webhook posts are never
-read; posts past the window are not read; another organization sees none of it."""
+read; posts past the window are not read; another organization sees none of it; a
+publisher killed between reads doubles no round."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from tests.fakes.x import FakeX
 from tests.fakes.youtube import FakeYouTube
 from tests.integration.publishing.metrics_stack import X_TOKEN, YOUTUBE_TOKEN, MetricsStack
+from tests.integration.streams.helpers import TopicReader, Worker
 from wavestack.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -114,3 +116,31 @@ async def test_posts_past_the_read_window_are_not_read(settings: Settings, tmp_p
         assert (await stack.post_of(item))["metrics_round"] == 0
     finally:
         await stack.stop()
+
+
+async def test_a_publisher_killed_between_reads_doubles_no_round(stack: MetricsStack) -> None:
+    events = TopicReader(stack.settings, stack.settings.topics.events)
+    await events.start()
+    try:
+        x_connection = await stack.connect("x", {"access_token": X_TOKEN})
+        item = await stack.queue("x", x_connection, "Read across a crash")
+        before = await stack.post_of(item, lambda p: p["metrics_round"] >= 2)
+        publisher = stack.children[1]
+        assert isinstance(publisher, Worker)
+        await publisher.kill()
+        await publisher.restart()
+        after = await stack.post_of(
+            item, lambda p: p["metrics_round"] >= before["metrics_round"] + 2
+        )
+        assert after["views"] > before["views"]
+
+        def rounds() -> list[int]:
+            recorded = {e.id: e for e in events.of_type("queue.PostMetricsRecorded")}
+            mine = [e for e in recorded.values() if str(e.aggregate_id) == item]
+            return sorted(int(e.data["round"]) for e in mine)
+
+        await events.wait_until(lambda _: len(rounds()) >= after["metrics_round"])
+        # One event per round, numbered without a gap or a repeat across the restart.
+        assert rounds()[: after["metrics_round"]] == list(range(1, after["metrics_round"] + 1))
+    finally:
+        await events.stop()
