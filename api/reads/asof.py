@@ -23,7 +23,8 @@ from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
 from api.appkeys import DATABASE
-from api.backends.postgres import Connection, Database
+from api.backends.errors import Unavailable
+from api.backends.postgres import DEPENDENCY, Connection, Database
 from api.problems import Problem, field_error, from_validation_error
 from api.storable import in_utc_range
 
@@ -102,7 +103,9 @@ def _no_model(detail: str) -> Problem:
 async def resolve(db: Database, as_of: datetime) -> str:
     """The schema of the complete, current point-in-time model as of ``as_of``; else 422."""
     async with db.connection() as conn:
-        live: str = await conn.fetchval("SELECT current_schema()")
+        live: str | None = await conn.fetchval("SELECT current_schema()")
+        if live is None:  # the live schema does not exist yet: as for any read
+            raise Unavailable(DEPENDENCY, "the read model is not migrated yet")
         catalog = live + CATALOG_SUFFIX
         if len(catalog) > MAX_IDENTIFIER or (
             await conn.fetchval("SELECT to_regclass($1)", f"{quote_ident(catalog)}.models") is None

@@ -145,3 +145,12 @@ async def test_as_of_reads_the_model_an_operator_built_for_that_time_and_only_th
         await refused_on_as_of(client, "/v1/queue", mine, at)
     finally:
         await drop_schemas_like(db, settings.db_schema)
+
+
+async def test_as_of_before_the_read_model_is_migrated_is_a_503_like_any_read(
+    client_factory: Callable[..., Any], bearer: Headers, unique: str
+) -> None:
+    client = await client_factory(db_schema=f"t_{unique}_never_migrated")
+    resp = await client.get("/v1/queue", params={"as_of": "2026-01-01T00:00:00Z"}, headers=bearer())
+    assert resp.status == 503, await resp.text()
+    assert (await resp.json())["dependency"] == "postgresql"
