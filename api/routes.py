@@ -90,6 +90,7 @@ OFFSET_STREAM = "application/offset+octet-stream"
 UPLOAD_CREATION = (
     ("201", "Created: Location names the upload"),
     ("400", "Upload-Length missing, 0 or deferred, or a body sent with the creation"),
+    ("409", "The organization's media space cannot take uploads"),
     ("412", "Tus-Resumable missing or not 1.0.0"),
     ("413", "Upload-Length over the upload size limit"),
     ("422", "Invalid Upload-Metadata"),
@@ -97,14 +98,19 @@ UPLOAD_CREATION = (
 )
 UPLOAD_PATCH = (
     ("204", "Appended: Upload-Offset is the new offset (Asset-Id once complete)"),
-    ("409", "Upload-Offset is not the upload's offset"),
+    ("400", "The body ended before its Content-Length (what arrived is kept)"),
+    ("409", "Upload-Offset is not the upload's offset, or the media space cannot take uploads"),
     ("410", "The upload expired"),
     ("413", "The chunk is too large, or goes past Upload-Length"),
     ("415", "Not application/offset+octet-stream, or not a media file"),
     ("422", "The file's sha256 differs from its metadata"),
     ("423", "Another PATCH of this upload is in progress"),
     ("460", "Upload-Checksum mismatch: the chunk was discarded"),
+    ("412", "Tus-Resumable missing or not 1.0.0"),
+    ("507", "The chunk could not be stored (disk full or failing): resume later"),
 )
+TUS_ONLY = ("412", "Tus-Resumable missing or not 1.0.0")
+UNUSABLE_SPACE = ("409", "The organization's media space cannot take uploads")
 
 
 ROUTES: list[Route] = [
@@ -355,7 +361,7 @@ ROUTES: list[Route] = [
         "tus: the offset to resume from (and the asset, once complete)",
         "assets:write",
         wrap=tus_endpoint,
-        answers=(("410", "The upload expired"),),
+        answers=(("410", "The upload expired"), TUS_ONLY, UNUSABLE_SPACE),
     ),
     Route(
         "PATCH",
@@ -374,7 +380,7 @@ ROUTES: list[Route] = [
         "tus termination: abandon the upload and remove its bytes",
         "assets:write",
         wrap=tus_endpoint,
-        answers=(("204", "Removed"), ("410", "The upload expired")),
+        answers=(("204", "Removed"), ("410", "The upload expired"), TUS_ONLY, UNUSABLE_SPACE),
     ),
     _command(
         "/v1/integrations",

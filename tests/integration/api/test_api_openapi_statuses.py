@@ -68,6 +68,8 @@ def probes(route: Route) -> list[Probe]:
             Probe("no token", headers=base, token=None, expect=401),
             Probe("no scope", headers=base, token="none", expect=403),
         ]
+    if route.wrap is not None and route.method != "OPTIONS":
+        out.append(Probe("no Tus-Resumable", expect=412))
     if "{" in route.path:
         bad_id = re.sub(r"{id}", "not-a-uuid", route.path, count=1)
         out.append(Probe("malformed id", headers=base, path=concrete(bad_id)))
