@@ -143,7 +143,9 @@ def _operation(route: Route, names: dict[type[BaseModel], str]) -> dict[str, Any
         op["security"] = [{"bearer": [route.scope]}]
         op["responses"]["401"] = _problem("Missing or invalid token")
         op["responses"]["403"] = _problem(f"The token lacks the scope {route.scope}")
-        op["responses"].setdefault("404", _problem("Unknown, or another organization's"))
+        if "{" in route.path or route.method != "GET":
+            # A list names nothing that could be missing; a command may (a project_id).
+            op["responses"].setdefault("404", _problem("Unknown, or another organization's"))
         op["responses"].setdefault("503", _problem("A dependency is unreachable"))
     return op
 

@@ -198,3 +198,14 @@ async def test_with_postgresql_and_kafka_down_every_answer_is_in_the_document(
             seen.add(await send(client, route, probes(route)[0], make_token))
     assert seen <= {503, 404}  # reads need PostgreSQL (404: nothing to look up by a bad id)
     assert 503 in seen
+
+
+async def test_a_list_route_does_not_claim_a_404_it_cannot_answer(
+    client: TestClient[Any, Any],
+) -> None:
+    doc = await (await client.get("/openapi.json")).json()
+    lists = [r for r in ROUTES if r.method == "GET" and r.query is not None and "{" not in r.path]
+    assert len(lists) >= 8
+    for route in lists:
+        assert 404 not in documented(doc, route), route.path
+        assert {401, 403, 422, 503} <= documented(doc, route), route.path
