@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from projections.pointintime import PointInTimeRefused, build_as_of
 from wavestack.errors import UserError
@@ -20,7 +20,13 @@ async def rebuild_as_of(settings: Settings, schema: str, until: datetime) -> int
         f"built {summary.schema} as of {summary.until.isoformat()} from {summary.records} "
         f"records in {summary.seconds:.1f} s ({summary.dead_lettered} dead-lettered; "
         f"checksum {summary.checksum}); the live model {settings.db_schema} is untouched. "
-        f"Read it with SET search_path TO {summary.schema}; drop it with "
+        f"Read it with SET search_path TO {summary.schema}, or through the API's list and "
+        f"get routes with ?as_of={_in_url(summary.until)}; drop it with "
         f"DROP SCHEMA {summary.schema} CASCADE"
     )
     return 0
+
+
+def _in_url(at: datetime) -> str:
+    """T in UTC with a Z: a "+" would need escaping in a query string (it reads as a space)."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
