@@ -97,13 +97,13 @@ launch() {  # launch NODE
 start() {
   ensure_jars
   mkdir -p "$DIR"
-  local n i waiting=() before=()
+  local n i waiting=() before=() launched=()
   for n in "${NODES[@]}"; do
     if running "$n"; then continue; fi
     configure "$n"
     before[n]=$(started_count "$n")
     launch "$n"
-    waiting+=("$n")
+    waiting+=("$n"); launched+=("$n")
   done
   [ ${#waiting[@]} -gt 0 ] || { log "all nodes already running ($(bootstrap))"; return 0; }
   # "Kafka Server started" comes after the broker registered with the quorum and was
@@ -112,19 +112,25 @@ start() {
   for ((i = 0; i < 1200; i++)); do
     local left=()
     for n in "${waiting[@]}"; do
-      running "$n" || { tail -30 "$(node_dir "$n")/logs/stdout.log" >&2; die "node $n exited"; }
+      if ! running "$n"; then
+        tail -30 "$(node_dir "$n")/logs/stdout.log" >&2
+        stop "${launched[@]}"  # the others would wait for a quorum that is not coming
+        die "node $n exited"
+      fi
       [ "$(started_count "$n")" -gt "${before[n]}" ] || left+=("$n")
     done
     [ ${#left[@]} -eq 0 ] && { log "cluster ready: $(bootstrap)"; return 0; }
     waiting=("${left[@]}")
     sleep 0.1
   done
+  stop "${launched[@]}"
   die "node(s) ${waiting[*]} did not start within 120 s (see $DIR/node-*/logs/server.log)"
 }
 
-stop() {
-  local n i pids=()
-  for n in "${NODES[@]}"; do
+stop() {  # stop [NODE...]: the given nodes, by default all
+  local n i pids=() which=("$@")
+  [ $# -gt 0 ] || which=("${NODES[@]}")
+  for n in "${which[@]}"; do
     running "$n" || { rm -f "$(node_dir "$n")/pid"; continue; }
     pids+=("$(pid_of "$n")")
     log "stopping node $n (pid $(pid_of "$n"))"
@@ -139,7 +145,7 @@ stop() {
     sleep 0.1
   done
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-  for n in "${NODES[@]}"; do rm -f "$(node_dir "$n")/pid"; done
+  for n in "${which[@]}"; do rm -f "$(node_dir "$n")/pid"; done
 }
 
 kill_node() {

@@ -20,7 +20,11 @@ OUTCOME = "command.CommandOutcomeRecorded"
 async def read_log(settings: Settings, topic: str, timeout: float = 60.0) -> list[Envelope]:
     """Every record of ``topic`` up to its current end, decoded."""
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, group_id=None
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        # A failed look-up of the log start falls back to this: never skip to the end.
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     try:
@@ -28,8 +32,10 @@ async def read_log(settings: Settings, topic: str, timeout: float = 60.0) -> lis
         partitions = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
         consumer.assign(partitions)
         ends = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
         await consumer.seek_to_beginning(*partitions)
         envelopes: list[Envelope] = []
+        counts = dict.fromkeys(partitions, 0)
         deadline = asyncio.get_running_loop().time() + timeout
 
         async def behind() -> bool:
@@ -38,7 +44,11 @@ async def read_log(settings: Settings, topic: str, timeout: float = 60.0) -> lis
         while await behind():
             assert asyncio.get_running_loop().time() < deadline, f"{topic}: read timed out"
             batches = await consumer.getmany(timeout_ms=500)
-            envelopes += [decode(m.value) for msgs in batches.values() for m in msgs if m.value]
+            for tp, msgs in batches.items():
+                counts[tp] += len(msgs)
+                envelopes += [decode(m.value) for m in msgs if m.value]
+        # Nothing compacts or deletes these topics: every offset is a record we read.
+        assert counts == {tp: ends[tp] - starts[tp] for tp in partitions}, (counts, starts, ends)
         return envelopes
     finally:
         await consumer.stop()

@@ -28,9 +28,11 @@ def _free(port: int) -> bool:
 
 
 def free_base_port() -> int:
-    """A base port whose six ports are free, away from the dev stack's (19092, 29092)."""
+    """A base port whose six ports are free: below Linux's ephemeral range (32768 and
+    up, where any outgoing connection may take a port between check and bind) and away
+    from the dev broker's 19092 and the default cluster's 29092."""
     for _ in range(100):
-        base = random.randrange(30000, 60000, 10)
+        base = random.choice([p for p in range(20000, 32500, 10) if not 28900 < p < 29300])
         ports = [base + n - 1 for n in NODES] + [base + CONTROLLER_OFFSET + n - 1 for n in NODES]
         if all(_free(p) for p in ports):
             return base

@@ -23,8 +23,8 @@ SESSION_TIMEOUT_S = 6.0
 @pytest.fixture(scope="session")
 async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[LocalCluster]:
     local = LocalCluster(tmp_path_factory.mktemp("kafka-cluster"), free_base_port())
-    await local.start()
     try:
+        await local.start()  # a failed start may leave some nodes running: stop them too
         yield local
     finally:
         await local.stop()

@@ -51,9 +51,12 @@ class Member(Child):
         self.settings = settings
         self.metrics_port = metrics_port
         self.starts = 0
+        self._mark = 0
 
     async def start(self) -> None:
         self.starts += 1
+        # The log file spans restarts; this start's lines are the ones after here.
+        self._mark = len(self.output())
         await super().start()
 
     async def ready(self, timeout: float = 120.0) -> None:
@@ -76,8 +79,8 @@ class Member(Child):
                     return r.status == 200
             except (aiohttp.ClientError, TimeoutError):
                 return False
-        # The log file spans restarts: this start is ready at its own line.
-        return self.output().count(READY[self.command]) >= self.starts
+        # Faust logs "Worker ready" after every rebalance too: only this start's count.
+        return READY[self.command] in self.output()[self._mark :]
 
     async def restart(self) -> None:
         """Starts again at once and waits until it serves."""
@@ -146,9 +149,19 @@ class Fleet:
         return [m for group in self.members.values() for m in group]
 
     async def start(self) -> None:
-        for m in self.all:
-            await m.start()
-        await asyncio.gather(*(m.ready() for m in self.all))
+        """The first process of each kind, then the second once those serve.
+
+        Not all at once: two Faust publishers starting together on a broker without
+        automatic topic creation race to create their changelog topics, and the loser
+        keeps metadata without them; every table write then fails (PartitionsMismatch)
+        and its events are dead-lettered (docs/operations.md#scaling-out).
+        """
+        waves = max(len(group) for group in self.members.values())
+        for wave in range(waves):
+            starting = [group[wave] for group in self.members.values() if len(group) > wave]
+            for m in starting:
+                await m.start()
+            await asyncio.gather(*(m.ready() for m in starting))
 
     async def stop(self) -> list[int | None]:
         """SIGTERM to all at once (each a clean stop); their exit statuses."""

@@ -41,37 +41,44 @@ class Load:
     accepted: list[Accepted] = field(default_factory=list)
     # Answers other than 202, by status (0: no answer: refused, reset, timed out).
     refusals: Counter[int] = field(default_factory=Counter)
+    accepted_by: Counter[str] = field(default_factory=Counter)
+    sent: int = 0
     _turn: itertools.cycle[int] = field(default_factory=lambda: itertools.cycle(range(1 << 30)))
 
     def _next_url(self) -> str:
         return self.urls[next(self._turn) % len(self.urls)]
 
-    async def run(self) -> None:
-        """Every request is sent, each retried until accepted (bounded: GIVE_UP_S)."""
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Sends ``count`` requests, or fewer if ``stop`` is set first; each is retried
+        until accepted (bounded: GIVE_UP_S). Returns when every sent one is accepted."""
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             sends = []
             for i in range(self.count):
+                if stop is not None and stop.is_set():
+                    break
                 sends.append(asyncio.create_task(self._send(http, i)))
                 await asyncio.sleep(1 / self.rate)
+            self.sent = len(sends)
             await asyncio.gather(*sends)
 
     async def _send(self, http: aiohttp.ClientSession, i: int) -> None:
         key = f"cluster-item-{i}"
         headers = {"Authorization": f"Bearer {self.token}", "Idempotency-Key": key}
+        body = self.body(i)  # once: a retry must send the same request
         deadline = asyncio.get_running_loop().time() + GIVE_UP_S
         while True:
             status = 0
+            url = self._next_url()
             try:
-                async with http.post(
-                    self._next_url() + "/v1/queue", json=self.body(i), headers=headers
-                ) as resp:
+                async with http.post(url + "/v1/queue", json=body, headers=headers) as resp:
                     status = resp.status
                     if status == 202:
                         answer = await resp.json()
                         self.accepted.append(
                             Accepted(key, uuid.UUID(answer["id"]), uuid.UUID(answer["command_id"]))
                         )
+                        self.accepted_by[url] += 1
                         return
             except (aiohttp.ClientError, TimeoutError):
                 pass

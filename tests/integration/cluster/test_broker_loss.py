@@ -26,7 +26,7 @@ from wavestack.settings import Settings
 ORG = "org-cluster"
 ITEMS = 300
 RATE = 12.0  # per second: the stream lasts ~25 s, the outage sits in its middle
-OUTAGE_S = 8.0  # longer than the brokers' 4 s session: the dead node is fenced
+OUTAGE_S = 9.0  # longer than the brokers' 6 s session: the dead node is fenced
 
 
 @pytest.mark.slow
