@@ -11,32 +11,29 @@ stay Faust apps. The consumer group keeps the name the Faust app had,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 from pathlib import Path
 from typing import Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from schemas.catalog import Topics
-from schemas.kafka_security import kafka_client_options
 from streams import metrics
 from streams.decider.agent import MAX_BATCH, Decider, Record
 from streams.decider.restore import restore
 from streams.decider.state import Stores
 from streams.runtime.acking import SEND_LOST_EXIT
-from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
+from streams.runtime.app import StreamsSettings
+from streams.runtime.changelog import ensure_compacted
+from streams.runtime.clients import changelog_reader, durable_producer, group_member
 
 ROLE = "decider"
 READY_MESSAGE = "Worker ready"
 LINGER_MS = 2
-# Restoring a partition's store may take minutes on a new disk (docs/performance.md).
-MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
 
 log = structlog.get_logger("streams.decider")
 
@@ -60,38 +57,18 @@ class DeciderProcess:
         self.batch_lock = asyncio.Lock()
         self.stopping = asyncio.Event()
         self.ready = False
-        session_ms = int(settings.worker_session_timeout_seconds * 1000)
-        self.consumer = AIOKafkaConsumer(
-            **kafka_client_options(settings.kafka),
-            group_id=group_id(settings),
-            group_instance_id=instance_id(settings, ROLE),
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=MAX_BATCH,
-            session_timeout_ms=session_ms,
-            heartbeat_interval_ms=max(session_ms // 10, 300),
-            rebalance_timeout_ms=max(session_ms, 10_000),
-            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
-        )
-        # "earliest": a stored offset below the log's start (records deleted by an
-        # operator) must read what is there, never jump to the end.
-        self.restorer = AIOKafkaConsumer(
-            **kafka_client_options(settings.kafka),
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        self.producer = AIOKafkaProducer(
-            **kafka_client_options(settings.kafka),
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=LINGER_MS,
-            max_batch_size=256 * 1024,
-            max_request_size=MAX_REQUEST_BYTES,
-        )
+        self.consumer = group_member(settings, group_id(settings), ROLE, max_poll_records=MAX_BATCH)
+        self.restorer = changelog_reader(settings)
+        self.producer = durable_producer(settings, linger_ms=LINGER_MS, max_batch_size=256 * 1024)
 
     async def run(self) -> None:
-        await ensure_changelog(self.settings)
+        settings = self.settings
+        await ensure_compacted(
+            settings.kafka,
+            changelog_topic(settings),
+            settings.topic_partitions,
+            settings.topic_replication_factor,
+        )
         await self.producer.start()
         await self.restorer.start()
         self.consumer.subscribe([self.topics.commands], listener=Rebalance(self))
@@ -175,23 +152,6 @@ class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         await self.process.assigned(assigned)
-
-
-async def ensure_changelog(settings: StreamsSettings) -> None:
-    """The compacted changelog topic, partitioned like the commands topic."""
-    admin = AIOKafkaAdminClient(**kafka_client_options(settings.kafka))
-    await admin.start()
-    try:
-        topic = NewTopic(
-            changelog_topic(settings),
-            settings.topic_partitions,
-            settings.topic_replication_factor,
-            topic_configs={"cleanup.policy": "compact"},
-        )
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics([topic])
-    finally:
-        await admin.close()
 
 
 def main(settings: StreamsSettings) -> None:

@@ -1,10 +1,11 @@
 """The decider's state: one RocksDB per commands partition, its changelog the truth.
 
 Each partition's records (aggregate id -> AggregateRecord JSON) live in a local
-RocksDB (``rocksdict``) under the data directory, together with the changelog offset
-they are current up to. The changelog topic (``<group>-aggregates-changelog``,
-compacted, partitioned like the commands topic) is the durable copy: a process that
-takes a partition over, or lost its disk, reads it back (streams/decider/restore.py).
+RocksDB (streams/runtime/store.py) under the data directory, together with the
+changelog offset they are current up to. The changelog topic
+(``<group>-aggregates-changelog``, compacted, partitioned like the commands topic) is
+the durable copy: a process that takes a partition over, or lost its disk, reads it
+back (streams/runtime/restore.py).
 
 The key and value format is the one faust wrote for this table (JSON-encoded key,
 the record's JSON as the value), so a deployment's existing changelog reads back.
@@ -12,53 +13,38 @@ the record's JSON as the value), so a deployment's existing changelog reads back
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from rocksdict import Options, Rdict, WriteBatch
-
 from streams.decider.record import AggregateRecord, load_record
+from streams.runtime.changelog import changelog_key, key_of
+from streams.runtime.store import KeyValueStore
 
-# The changelog offset a partition's store is current up to, kept in the store itself
-# so it is written in the same batch as the records it covers.
-OFFSET_KEY = b"\x00changelog-offset"
-
-
-def changelog_key(aggregate_id: str) -> bytes:
-    return json.dumps(aggregate_id).encode()
+__all__ = ["PartitionStore", "aggregate_of", "changelog_key"]
 
 
-def aggregate_of(changelog_key: bytes) -> str:
-    return str(json.loads(changelog_key))
+def aggregate_of(key: bytes) -> str:
+    """The aggregate id a changelog key names."""
+    return key_of(key)
 
 
 class PartitionStore:
-    """One partition's records on disk; writes go in batches with their offset."""
+    """One partition's records on disk, read as AggregateRecords; writes go in batches
+    with their changelog offset."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        options = Options(raw_mode=True)
-        options.create_if_missing(True)
-        self._db = Rdict(str(path), options)
+        self._store = KeyValueStore(path)
         self.path = path
 
     def get(self, aggregate_id: str) -> AggregateRecord | None:
-        raw = self._db.get(aggregate_id.encode())
-        return load_record(raw)
+        return load_record(self._store.get(aggregate_id))
 
     def offset(self) -> int:
         """The last changelog offset applied (-1: nothing yet)."""
-        raw = self._db.get(OFFSET_KEY)
-        return -1 if raw is None else int(raw)
+        return self._store.offset()
 
     def write(self, values: dict[str, bytes], changelog_offset: int | None) -> None:
         """Stores records (aggregate id -> JSON) and, if given, the offset they reach."""
-        batch = WriteBatch(raw_mode=True)
-        for aggregate_id, value in values.items():
-            batch.put(aggregate_id.encode(), value)
-        if changelog_offset is not None:
-            batch.put(OFFSET_KEY, str(changelog_offset).encode())
-        self._db.write(batch)
+        self._store.write(values, changelog_offset)
 
     def close(self) -> None:
-        self._db.close()
+        self._store.close()

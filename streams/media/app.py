@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Protocol
 
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from clipper import ClipLimits, ClipRunner, ClipSettings
 from schemas.catalog import Topics
-from schemas.kafka_security import kafka_client_options
 from streams.media.agent import EventAgent
 from streams.media.assets import AssetProber
 from streams.media.clipping import ClipHandler
@@ -33,8 +32,9 @@ from streams.media.deletion import AssetRemover
 from streams.media.jobs import TABLE, Jobs
 from streams.media.lanes import Lanes, Work
 from streams.media.sweeper import sweep, sweep_interval
-from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
+from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
+from streams.runtime.clients import changelog_reader, durable_producer, group_member
 from streams.runtime.offsets import Offsets, PartitionOffsets
 from streams.runtime.table import Tables
 
@@ -52,9 +52,6 @@ STOP_GRACE_SECONDS = 3.0
 # rebalance timeout, at least 10 s).
 REVOKE_GRACE_SECONDS = 3.0
 LINGER_MS = 5
-# Restoring the jobs table may take a while on a new disk; the loop never stops polling
-# otherwise (work runs beside it), so this only bounds the restore.
-MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
 
 log = structlog.get_logger("streams.media")
 
@@ -84,32 +81,9 @@ class MediaProcess:
         # Held while records are taken and offsets committed, and by the rebalance
         # listener: a partition never goes while its records are being taken.
         self.lock = asyncio.Lock()
-        session_ms = int(settings.worker_session_timeout_seconds * 1000)
-        self.consumer = AIOKafkaConsumer(
-            **kafka_client_options(settings.kafka),
-            group_id=group_id(settings),
-            group_instance_id=instance_id(settings, ROLE),
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=MAX_BATCH,
-            session_timeout_ms=session_ms,
-            heartbeat_interval_ms=max(session_ms // 10, 300),
-            rebalance_timeout_ms=max(session_ms, 10_000),
-            max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
-        )
-        self.restorer = AIOKafkaConsumer(
-            **kafka_client_options(settings.kafka),
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
-        self.producer = AIOKafkaProducer(
-            **kafka_client_options(settings.kafka),
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=LINGER_MS,
-            max_request_size=MAX_REQUEST_BYTES,
-        )
+        self.consumer = group_member(settings, group_id(settings), ROLE, max_poll_records=MAX_BATCH)
+        self.restorer = changelog_reader(settings)
+        self.producer = durable_producer(settings, linger_ms=LINGER_MS)
         root = Path(settings.worker_data_dir) / ROLE / group_id(settings)
         self.jobs = Tables(root, TABLE, jobs_changelog(settings), self.producer)
         media_root = Path(settings.media_root)

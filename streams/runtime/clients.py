@@ -1,0 +1,67 @@
+"""The Kafka clients every plain-aiokafka process builds the same way (decider, media).
+
+A group member with static membership and manual commits, a consumer that reads
+changelogs back, and an idempotent acks=all producer. The settings that differ
+between processes (batch sizes, linger) are arguments; the ones that must not differ
+(commits, membership, the session arithmetic) are here once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from schemas.kafka_security import kafka_client_options
+from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
+
+# Restoring a partition's store may take minutes on a new disk (docs/performance.md):
+# a member busy restoring must not be thrown out of its group meanwhile.
+MAX_POLL_INTERVAL_MS = 30 * 60 * 1000
+
+
+def group_member(
+    settings: StreamsSettings, group: str, role: str, *, max_poll_records: int
+) -> AIOKafkaConsumer:
+    """A member of ``group`` that commits by hand, under a static instance id, so a
+    restart within the session takes its partitions back without a rebalance."""
+    session_ms = int(settings.worker_session_timeout_seconds * 1000)
+    return AIOKafkaConsumer(
+        **kafka_client_options(settings.kafka),
+        group_id=group,
+        group_instance_id=instance_id(settings, role),
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        session_timeout_ms=session_ms,
+        heartbeat_interval_ms=max(session_ms // 10, 300),
+        rebalance_timeout_ms=max(session_ms, 10_000),
+        max_poll_interval_ms=MAX_POLL_INTERVAL_MS,
+    )
+
+
+def changelog_reader(settings: StreamsSettings) -> AIOKafkaConsumer:
+    """Reads changelog partitions back (assigned by hand, no group). "earliest": a
+    stored offset below the log's start (records deleted by an operator) must read
+    what is there, never jump to the end."""
+    return AIOKafkaConsumer(
+        **kafka_client_options(settings.kafka),
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+
+
+def durable_producer(
+    settings: StreamsSettings, *, linger_ms: int, **extra: Any
+) -> AIOKafkaProducer:
+    """acks=all and idempotence: a retried batch the broker already has is dropped, so
+    nothing is doubled or reordered within a partition."""
+    return AIOKafkaProducer(
+        **kafka_client_options(settings.kafka),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=linger_ms,
+        max_request_size=MAX_REQUEST_BYTES,
+        **extra,
+    )
