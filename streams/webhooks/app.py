@@ -28,12 +28,12 @@ from schemas.codec import DecodeError, read
 from schemas.ids import derived_id
 from schemas.kafka_security import kafka_client_options
 from schemas.webhooks import WebhookReplayRequested, public_event
-from streams.publishing.adapters.http import create_session
 from streams.runtime.app import StreamsSettings, instance_id
 from streams.runtime.sending import TYPE_HEADER
 from streams.webhooks import attempts, metrics, store
 from streams.webhooks.dispatch import Dispatcher
 from streams.webhooks.replay import run_replay
+from streams.webhooks.sender import create_session
 from streams.webhooks.store import DueRow
 from streams.webhooks.subscriptions import STATE_TYPES, Registry, apply, from_row, to_row
 from vault.keyring import InvalidKeyRing, KeyRing

@@ -38,7 +38,9 @@ from vault import keytable, webhook_secrets
 from vault.keyring import KeyRing, VaultError
 
 ACTOR = Actor(sub="wavestack-webhooks", kind="service")
-MAX_IN_FLIGHT = 1000
+# Claimed rows in this process at once. Each subscription holds at most twice its lane
+# of them, so stuck subscribers starve the others only past MAX_IN_FLIGHT / (2 x lane).
+MAX_IN_FLIGHT = 5000
 
 log = structlog.get_logger("streams.webhooks")
 

@@ -9,10 +9,22 @@ from datetime import datetime
 import aiohttp
 
 from streams.publishing.adapters import http
+from streams.publishing.egress import EgressConnector
 from streams.publishing.signing import sign_headers
 from streams.webhooks.attempts import Answer
 
 USER_AGENT = "WaveStack-Webhooks/1"
+
+
+def create_session(*, allow_private: bool) -> aiohttp.ClientSession:
+    """The delivery process's session: egress-checked like the publisher's, but without
+    the connector's pool limits (100 in all, 10 per host). Those would let a few stuck
+    subscribers hold every connection, or every connection to a host that several
+    organizations use; the per-subscription lanes and the dispatcher's cap bound the
+    requests instead."""
+    connector = EgressConnector(allow_private=allow_private, limit=0, limit_per_host=0)
+    # trust_env=False: no proxy from the environment can bypass the egress check.
+    return aiohttp.ClientSession(connector=connector, trust_env=False)
 
 
 async def post(

@@ -8,8 +8,8 @@ the attempt's record on the commands topic, the row moved on.
 
 - Throughput: a backlog of ``BACKLOG`` events, delivered with ``LANES`` requests in
   flight, against a bare aiohttp client posting the same signed bodies to the same
-  kind of receiver with the same concurrency and connector limits (``create_session``'s
-  10 connections per host).
+  kind of receiver with the same concurrency and, like the delivery process's session,
+  no connector pool limits.
 - Latency: ``RATE`` events/s for ``SECONDS`` s; event produced -> request received.
 """
 
@@ -42,7 +42,6 @@ from wavestack.settings import Settings
 
 BACKLOG = 2_000
 LANES = 16
-PER_HOST = 10  # create_session's limit_per_host
 RATE = 100
 SECONDS = 5
 ORG = "org-bench"
@@ -200,7 +199,7 @@ async def bare(secret: str, bodies: list[tuple[str, bytes]]) -> float:
     queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
     for item in bodies:
         queue.put_nowait(item)
-    connector = aiohttp.TCPConnector(limit=100, limit_per_host=PER_HOST)
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0)
     try:
         async with aiohttp.ClientSession(connector=connector) as session:
 
