@@ -79,6 +79,9 @@ class Dispatcher:
         self.in_flight: dict[uuid.UUID, int] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.keys: dict[uuid.UUID, bytes] = {}
+        # The secrets derived for a subscription's live set (it changes on rotation and
+        # when a rotated-out secret expires), so a delivery does not derive them again.
+        self.derived: dict[uuid.UUID, tuple[tuple[uuid.UUID, ...], list[str]]] = {}
         self.mover = Mover(pool, db_schema)
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -187,13 +190,17 @@ class Dispatcher:
                 log.error("webhook_key_unusable", subscription_id=str(sub.id))
                 return None
             self.keys[sub.id] = key
-        return [
-            webhook_secrets.derive_secret(key, sub.org_id, str(sub.id), s.command_id)
-            for s in sub.signing(now)
-        ]
+        live = tuple(s.command_id for s in sub.signing(now))
+        derived = self.derived.get(sub.id)
+        if derived is None or derived[0] != live:
+            secrets = [webhook_secrets.derive_secret(key, sub.org_id, str(sub.id), c) for c in live]
+            derived = (live, secrets)
+            self.derived[sub.id] = derived
+        return derived[1]
 
     def forget(self, subscription_id: uuid.UUID) -> None:
         self.keys.pop(subscription_id, None)
+        self.derived.pop(subscription_id, None)
 
     async def _finish(self, row: DueRow) -> None:
         await self.mover.move(Move(row.delivery_id))
