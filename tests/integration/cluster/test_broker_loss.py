@@ -8,6 +8,8 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from api.auth.cli import issue_token_from_settings
 from tests.integration.cluster.checks import (
@@ -27,6 +29,17 @@ ORG = "org-cluster"
 ITEMS = 300
 RATE = 12.0  # per second: the stream lasts ~25 s, the outage sits in its middle
 OUTAGE_S = 9.0  # longer than the brokers' 6 s session: the dead node is fenced
+
+
+async def min_insync(cluster: LocalCluster, topic: str) -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
+    await admin.start()
+    try:
+        resource = ConfigResource(ConfigResourceType.TOPIC, topic)
+        [described] = await admin.describe_configs([resource])
+        return str({c[0]: c[1] for c in described.resources[0][4]}["min.insync.replicas"])
+    finally:
+        await admin.close()
 
 
 @pytest.mark.slow
@@ -96,3 +109,4 @@ async def test_a_broker_killed_under_load_loses_and_doubles_nothing(
     assert len(enqueued) == ITEMS
     await assert_read_model_exact(cluster_db, ORG, load.accepted, version=1)
     assert await read_log(settings, settings.topics.dlq) == []
+    assert await min_insync(cluster, settings.topics.events) == "2"

@@ -30,6 +30,7 @@ from tests.integration.cluster.fleet import Fleet, Member
 from tests.integration.cluster.load import Load
 from tests.integration.publishing.harness import whsec
 from wavestack.settings import Settings
+from wavestack.topics import replicas_by_topic
 
 ORG = "org-fleet"
 MAX_ITEMS = 600  # the stream runs until the fourth restart, at most this many
@@ -139,10 +140,15 @@ async def test_one_process_of_each_kind_killed_in_turn_loses_and_doubles_nothing
 
         await eventually(all_published, 180, "every item published and projected")
         await asyncio.sleep(1.0)  # a late second post would show up now
+        # Ours and the changelogs the decider and the Faust publisher made: 3 copies each.
+        replicas = await replicas_by_topic(settings.kafka_bootstrap, settings.topic_prefix)
     finally:
         codes = await fleet.stop()
         await receiver.stop()
     assert codes == [0] * len(fleet.all), fleet.output()
+    changelogs = [t for t in replicas if t.startswith(f"{settings.topic_prefix}-")]
+    assert len(changelogs) >= 2, replicas  # the decider's and the publisher's tables
+    assert set(replicas.values()) == {3}, replicas
 
     print(
         f"{len(items)} items; survivors' work while their peer was down: {worked}; "
