@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiohttp
 import asyncpg
@@ -155,6 +155,18 @@ def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
     items = json_table(app, "publisher_items", partitions, "Queue item id -> folded item.")
     due = json_table(app, "publisher_due", partitions, "Queue item id -> its next attempt.")
     tracker = Tracker(items, due)
+
+    async def reindex(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # After recovery, before the streams resume: the tables hold this process's
+        # partitions, written by faust rather than through the tracker.
+        log.info("due_index_rebuilt", entries=tracker.reindex())
+
+    async def forget(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        tracker.index.replace(())  # the revoked partitions' items are someone else's now
+
+    # mode types its handlers with mypy_extensions' argument kinds, which no def matches.
+    app.on_rebalance_complete.connect(cast(Any, reindex))
+    app.on_partitions_revoked.connect(cast(Any, forget))
     reads = Reads(
         json_table(app, "publisher_reads", partitions, "Queue item id -> post read back.")
     )

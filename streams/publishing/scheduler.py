@@ -25,7 +25,7 @@ from schemas.publishing import StartPublish
 from streams import metrics
 from streams.publishing import ids
 from streams.publishing.adapters.registry import utc_now
-from streams.publishing.tracking import Due, Tracker, is_due
+from streams.publishing.tracking import Due, Tracker
 from streams.runtime.sending import Outgoing, produce
 
 PUBLISHER_ACTOR = Actor(sub="wavestack-publisher", kind="service")
@@ -50,18 +50,16 @@ class Scheduler:
 
     def claims(self, now: datetime) -> list[Outgoing]:
         """StartPublish for every due item not claimed in the last RESEND_SECONDS."""
-        entries = self.tracker.due_items()
+        entries = self.tracker.due_items(now)
         live = {(key, entry.attempt) for key, entry in entries}
-        # Forget claims whose attempt started (or whose item left the index).
+        # Forget claims whose attempt started (or whose item is no longer due).
         for claim in [c for c in self.sent if c not in live]:
             del self.sent[claim]
         mono = time.monotonic()
         batch = []
         for key, entry in entries:
             claim = (key, entry.attempt)
-            if not is_due(entry, now) or mono - self.sent.get(claim, -RESEND_SECONDS) < (
-                RESEND_SECONDS
-            ):
+            if mono - self.sent.get(claim, -RESEND_SECONDS) < RESEND_SECONDS:
                 continue
             self.sent[claim] = mono
             batch.append(self._claim(key, entry, now))

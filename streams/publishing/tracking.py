@@ -1,5 +1,9 @@
 """The publisher's memory, derived from the log: one record per queue item, and the due index.
 
+The due table is mirrored in memory, sorted by time (``DueIndex``): every ``put``
+updates both, and after a rebalance (whose recovery writes the tables directly)
+``reindex`` reads the table once.
+
 Two Faust tables keyed by item id, like the events, so both are co-partitioned with
 the events topic: ``publisher_items`` (the folded item plus what this publisher did
 about its attempts) and ``publisher_due`` (only items the scheduler may start: the
@@ -9,7 +13,9 @@ agent, inside its stream; restored from their changelogs after a restart.
 
 from __future__ import annotations
 
+import bisect
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -87,6 +93,9 @@ class Tracker:
     def __init__(self, items: Any, due: Any) -> None:
         self.items = items
         self.due = due
+        # The due table in memory, ordered by time: the scheduler's timer looks only at
+        # what is due instead of reading every entry of the table on every tick.
+        self.index = DueIndex()
 
     def get(self, item_id: str) -> Tracked | None:
         value = self.items.get(item_id)
@@ -96,16 +105,53 @@ class Tracker:
         """Only inside the events agent's stream (faust writes that partition's changelog)."""
         self.items[item_id] = tracked.model_dump_json().encode()
         entry = due_entry(tracked)
+        self.index.set(item_id, entry)
         if entry is None:
             if item_id in self.due:
                 del self.due[item_id]
         else:
             self.due[item_id] = entry.model_dump_json().encode()
 
-    def due_items(self) -> list[tuple[str, Due]]:
-        """Every entry of the partitions this process owns (faust iterates actives only)."""
-        return [(k, Due.model_validate_json(v)) for k, v in self.due.items()]
+    def reindex(self) -> int:
+        """Reads the index again from the table: after a rebalance, whose recovery wrote
+        the tables without ``put``. Faust iterates the partitions this process owns."""
+        self.index.replace((k, Due.model_validate_json(v)) for k, v in self.due.items())
+        return len(self.index)
+
+    def due_items(self, now: datetime) -> list[tuple[str, Due]]:
+        """The entries due at ``now``, earliest first."""
+        return self.index.due(now)
 
 
-def is_due(entry: Due, now: datetime) -> bool:
-    return entry.at <= now
+class DueIndex:
+    """Item id -> its due entry, and (time, id) pairs in a sorted list (bisect: an
+    insert moves memory, which stays cheap for the items one process holds)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, Due] = {}
+        self._by_time: list[tuple[datetime, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def set(self, key: str, entry: Due | None) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            at = bisect.bisect_left(self._by_time, (old.at, key))
+            if at < len(self._by_time) and self._by_time[at] == (old.at, key):
+                del self._by_time[at]
+        if entry is not None:
+            self._entries[key] = entry
+            bisect.insort(self._by_time, (entry.at, key))
+
+    def replace(self, entries: Iterable[tuple[str, Due]]) -> None:
+        self._entries = dict(entries)
+        self._by_time = sorted((e.at, k) for k, e in self._entries.items())
+
+    def due(self, now: datetime) -> list[tuple[str, Due]]:
+        found = []
+        for at, key in self._by_time:
+            if at > now:
+                break
+            found.append((key, self._entries[key]))
+        return found
