@@ -30,6 +30,21 @@ class InvalidKeyRing(VaultError):
     pass
 
 
+class MissingKeyRing(VaultError):
+    """WAVESTACK_SECRET_KEY is unset or not a key ring: a process that opens secrets
+    cannot start (the CLI says so in one line)."""
+
+
+def ring_from_setting(value: str | None, needed_for: str) -> KeyRing:
+    """The ring in ``WAVESTACK_SECRET_KEY``; ``needed_for`` says what stops without it."""
+    if value is None:
+        raise MissingKeyRing(f"WAVESTACK_SECRET_KEY is not set: {needed_for}")
+    try:
+        return KeyRing.parse(value)
+    except InvalidKeyRing as exc:  # its message never carries key material
+        raise MissingKeyRing(f"WAVESTACK_SECRET_KEY is not a valid key ring ({exc})") from None
+
+
 class UnknownKey(VaultError):
     """Wrapped by a key the ring no longer holds."""
 

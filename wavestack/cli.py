@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiokafka.errors import KafkaError
@@ -18,6 +18,9 @@ from wavestack.errors import UserError
 from wavestack.logging import configure_logging, report_error
 from wavestack.operator import commands as operator_commands
 from wavestack.settings import Settings
+
+if TYPE_CHECKING:
+    from streams.worker import Role
 
 Handler = Callable[[Settings, argparse.Namespace], int]
 
@@ -96,44 +99,33 @@ def _run_worker(settings: Settings, role: Any) -> None:
 
 
 def cmd_publisher(settings: Settings, args: argparse.Namespace) -> int:
-    from streams.publishing.app import MissingKeyRing
-    from streams.worker import main
-
-    if settings.worker_metrics_port is not None:
-        # After the decider's and the media app's ports.
-        start_http_server(settings.worker_metrics_port + 2, addr=settings.api_host)
-    try:
-        main(settings, "publisher")
-    except MissingKeyRing as exc:
-        raise UserError(str(exc)) from None
-    return 0
+    return _run_keyed_role(settings, "publisher")
 
 
 def cmd_webhooks(settings: Settings) -> int:
     """The outbound webhook delivery process (`wavestack worker --role webhooks`)."""
-    from streams.webhooks.app import MissingKeyRing
-    from streams.worker import main
-
-    if settings.worker_metrics_port is not None:
-        # After the decider's, the media app's and the publisher's ports.
-        start_http_server(settings.worker_metrics_port + 3, addr=settings.api_host)
-    try:
-        main(settings, "webhooks")
-    except MissingKeyRing as exc:
-        raise UserError(str(exc)) from None
-    return 0
+    return _run_keyed_role(settings, "webhooks")
 
 
 def cmd_integrations(settings: Settings) -> int:
     """Discord follow-ups of inbound bots (`wavestack worker --role integrations`)."""
-    from streams.integrations.app import MissingKeyRing
+    return _run_keyed_role(settings, "integrations")
+
+
+# Metrics ports after the decider's (+0) and the media process's (+1).
+KEYED_ROLE_PORTS: dict[Role, int] = {"publisher": 2, "webhooks": 3, "integrations": 4}
+
+
+def _run_keyed_role(settings: Settings, role: Role) -> int:
+    """A process that opens secrets with the key ring: without one it says so and stops."""
     from streams.worker import main
+    from vault.keyring import MissingKeyRing
 
     if settings.worker_metrics_port is not None:
-        # After the decider's, media app's, publisher's and webhook deliverer's ports.
-        start_http_server(settings.worker_metrics_port + 4, addr=settings.api_host)
+        port = settings.worker_metrics_port + KEYED_ROLE_PORTS[role]
+        start_http_server(port, addr=settings.api_host)
     try:
-        main(settings, "integrations")
+        main(settings, role)
     except MissingKeyRing as exc:
         raise UserError(str(exc)) from None
     return 0

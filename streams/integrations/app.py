@@ -36,7 +36,7 @@ from schemas.kafka_security import KafkaConnection, kafka_client_options
 from streams.integrations.discord import Sent, send_followup
 from streams.integrations.followups import TYPES, download_link, followup
 from vault import downloads, inbound
-from vault.keyring import InvalidKeyRing, KeyRing, VaultError
+from vault.keyring import VaultError, ring_from_setting
 
 log = structlog.get_logger("streams.integrations")
 
@@ -69,10 +69,6 @@ class IntegrationsSettings(Protocol):
     def api_port(self) -> int: ...
 
 
-class MissingKeyRing(Exception):
-    pass
-
-
 def group_id(settings: IntegrationsSettings) -> str:
     return f"{settings.topic_prefix}-{ROLE}"
 
@@ -88,14 +84,9 @@ def wanted(record: ConsumerRecord[bytes, bytes], now: float) -> bool:
 
 class IntegrationsProcess:
     def __init__(self, settings: IntegrationsSettings) -> None:
-        if settings.secret_key is None:
-            raise MissingKeyRing(
-                "WAVESTACK_SECRET_KEY is not set: interaction tokens cannot be opened"
-            )
-        try:
-            self.ring = KeyRing.parse(settings.secret_key.get_secret_value())
-        except InvalidKeyRing as exc:  # its message never carries key material
-            raise MissingKeyRing(f"WAVESTACK_SECRET_KEY is not a valid key ring ({exc})") from None
+        secret = settings.secret_key
+        value = None if secret is None else secret.get_secret_value()
+        self.ring = ring_from_setting(value, "interaction tokens cannot be opened")
         self.settings = settings
         self.schema = settings.db_schema
         self.api_base = f"http://{settings.api_host}:{settings.api_port}"

@@ -44,7 +44,7 @@ from streams.runtime.app import (
 )
 from streams.runtime.sending import SharedFlush
 from vault import keytable
-from vault.keyring import KeyRing
+from vault.keyring import ring_from_setting
 
 ROLE = "publisher"
 AGENT = "publisher-agent"
@@ -97,10 +97,6 @@ class PublisherSettings(StreamsSettings, Protocol):
     def metrics_concurrency(self) -> int: ...
 
 
-class MissingKeyRing(Exception):
-    """The publisher can't open any connection without the master key ring."""
-
-
 class Resources:
     """The session, the adapters on it and the key-table pool: opened in the app's loop."""
 
@@ -141,11 +137,9 @@ class Resources:
 
 
 def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
-    if settings.secret_key is None:
-        raise MissingKeyRing(
-            "WAVESTACK_SECRET_KEY is not set: the publisher can't open connections"
-        )
-    ring = KeyRing.parse(settings.secret_key.get_secret_value())
+    secret = settings.secret_key
+    value = None if secret is None else secret.get_secret_value()
+    ring = ring_from_setting(value, "the publisher can't open connections")
     topics = Topics(settings.topic_prefix)
     busy = settings.publish_timeout_seconds + BUSY_MARGIN_SECONDS
     app = create_streams_app(settings, ROLE, busy_seconds=busy, web=web)

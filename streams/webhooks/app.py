@@ -36,7 +36,7 @@ from streams.webhooks.replay import run_replay
 from streams.webhooks.sender import create_session
 from streams.webhooks.store import DueRow
 from streams.webhooks.subscriptions import STATE_TYPES, Registry, apply, from_row, to_row
-from vault.keyring import InvalidKeyRing, KeyRing
+from vault.keyring import KeyRing, ring_from_setting
 
 ROLE = "webhooks"
 READY_MESSAGE = "Worker ready"
@@ -266,18 +266,11 @@ class WebhookProcess:
                 self.dispatcher.wake.set()
 
 
-class MissingKeyRing(RuntimeError):
-    """WAVESTACK_SECRET_KEY is unset or invalid: no secret can be derived."""
-
-
 def main(settings: WebhookSettings) -> None:
     """Runs the delivery process until SIGTERM or SIGINT."""
-    if settings.secret_key is None:
-        raise MissingKeyRing("WAVESTACK_SECRET_KEY is not set: webhook secrets cannot be derived")
-    try:
-        ring = KeyRing.parse(settings.secret_key.get_secret_value())
-    except InvalidKeyRing as exc:
-        raise MissingKeyRing(f"WAVESTACK_SECRET_KEY is not a valid key ring ({exc})") from None
+    secret = settings.secret_key
+    value = None if secret is None else secret.get_secret_value()
+    ring = ring_from_setting(value, "webhook secrets cannot be derived")
 
     async def serve() -> None:
         process = WebhookProcess(settings, ring)
