@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import NoError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import KafkaError, NoError, TopicAlreadyExistsError, for_code
 
 from schemas.catalog import Topics
 from schemas.kafka_security import HasKafka, KafkaConnection, kafka_client_options
@@ -19,6 +20,10 @@ Kafka = KafkaConnection | HasKafka | str
 FOREVER = {"retention.ms": "-1", "retention.bytes": "-1"}
 # Three copies where the cluster has the brokers for them (DESIGN §14).
 WANTED_REPLICAS = 3
+# A broker SIGKILLed a moment ago is fenced within its session (6 s on the local
+# cluster, 9 s by default): three tries 5 s apart outlast that.
+ATTEMPTS = 3
+RETRY_PAUSE_S = 5.0
 
 
 def replication_for(brokers: int) -> int:
@@ -69,8 +74,24 @@ async def ensure_topics_planned(
     """Creates the missing topics. ``replication_factor`` None: min(3, live brokers).
 
     Topics that exist are left as they are (Kafka cannot change a topic's replication
-    factor by creating it again; that is a partition reassignment).
+    factor by creating it again; that is a partition reassignment). Right after a
+    broker died, its metadata can still name it (the controller fences it only after
+    its session): such retriable errors are retried a few times, a refusal is not.
     """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return await _ensure(kafka, topics, partitions, replication_factor)
+        except (KafkaError, TimeoutError) as exc:
+            retriable = isinstance(exc, TimeoutError) or exc.retriable
+            if not retriable or attempt == ATTEMPTS:
+                raise
+            await asyncio.sleep(RETRY_PAUSE_S)
+    raise AssertionError("unreachable")
+
+
+async def _ensure(
+    kafka: Kafka, topics: Topics, partitions: int, replication_factor: int | None
+) -> TopicPlan:
     admin = _admin(kafka)
     await admin.start()
     try:
