@@ -149,19 +149,12 @@ class Fleet:
         return [m for group in self.members.values() for m in group]
 
     async def start(self) -> None:
-        """The first process of each kind, then the second once those serve.
-
-        Not all at once: two Faust publishers starting together on a broker without
-        automatic topic creation race to create their changelog topics, and the loser
-        keeps metadata without them; every table write then fails (PartitionsMismatch)
-        and its events are dead-lettered (docs/operations.md#scaling-out).
-        """
-        waves = max(len(group) for group in self.members.values())
-        for wave in range(waves):
-            starting = [group[wave] for group in self.members.values() if len(group) > wave]
-            for m in starting:
-                await m.start()
-            await asyncio.gather(*(m.ready() for m in starting))
+        """Every process at once, as a deploy starts them: two publishers starting
+        together on a broker without automatic topic creation once left one of them
+        without its changelogs (streams/worker.py, create_changelogs)."""
+        for m in self.all:
+            await m.start()
+        await asyncio.gather(*(m.ready() for m in self.all))
 
     async def stop(self) -> list[int | None]:
         """SIGTERM to all at once (each a clean stop); their exit statuses."""
