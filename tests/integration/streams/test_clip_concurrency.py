@@ -66,6 +66,7 @@ async def test_four_clips_killed_mid_run_each_end_once_succeeded_after_a_restart
 
         await stack.media.restart()
         ends = [await clip_end(stack, c, timeout=180) for c in clips]
+        assert [e.type for e in ends] == ["clip.ClipCompleted"] * CLIPS, [e.data for e in ends]
         for clip in clips:
             await first(stack, "asset.AssetRegistered", output_asset_id(clip))
         await asyncio.sleep(1.0)  # let re-sent copies of the last decisions arrive too
