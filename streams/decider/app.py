@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 from pathlib import Path
 from typing import Any
 
 import structlog
 from aiokafka import TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from schemas.catalog import Topics
@@ -30,6 +28,7 @@ from streams.runtime.acking import SEND_LOST_EXIT
 from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
 from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.process import Rebalance, run_until_signalled
 
 ROLE = "decider"
 READY_MESSAGE = "Worker ready"
@@ -143,25 +142,6 @@ class DeciderProcess:
                 self.stores.close(tp.partition)
 
 
-class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, process: DeciderProcess) -> None:
-        self.process = process
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.process.revoked(revoked)
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.process.assigned(assigned)
-
-
 def main(settings: StreamsSettings) -> None:
     """Runs the decider until SIGTERM or SIGINT."""
-
-    async def serve() -> None:
-        process = DeciderProcess(settings)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, process.stop)
-        await process.run()
-
-    asyncio.run(serve())
+    run_until_signalled(lambda: DeciderProcess(settings))

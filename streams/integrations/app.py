@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import time
 from datetime import timedelta
 from typing import Any, Protocol
@@ -35,6 +34,7 @@ from schemas.events import ClipCompleted
 from schemas.kafka_security import KafkaConnection, kafka_client_options
 from streams.integrations.discord import Sent, send_followup
 from streams.integrations.followups import TYPES, download_link, followup
+from streams.runtime.process import run_until_signalled
 from vault import downloads, inbound
 from vault.keyring import VaultError, ring_from_setting
 
@@ -203,12 +203,4 @@ class IntegrationsProcess:
 
 def main(settings: IntegrationsSettings) -> None:
     """Runs the consumer until SIGTERM or SIGINT."""
-
-    async def serve() -> None:
-        process = IntegrationsProcess(settings)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, process.stop)
-        await process.run()
-
-    asyncio.run(serve())
+    run_until_signalled(lambda: IntegrationsProcess(settings))

@@ -12,15 +12,12 @@ only past finished work (streams/runtime/offsets.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import time
 from pathlib import Path
 from typing import Protocol
 
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from clipper import ClipLimits, ClipRunner, ClipSettings
@@ -36,6 +33,7 @@ from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
 from streams.runtime.clients import changelog_reader, durable_producer, group_member
 from streams.runtime.offsets import Offsets, PartitionOffsets
+from streams.runtime.process import Rebalance, run_until_signalled
 from streams.runtime.table import Tables
 
 ROLE = "media"
@@ -247,26 +245,6 @@ class MediaProcess:
             await asyncio.sleep(sweep_interval(timeout))
 
 
-class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, process: MediaProcess) -> None:
-        self.process = process
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.process.revoked(revoked)
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.process.assigned(assigned)
-
-
 def main(settings: MediaSettings) -> None:
     """Runs the media process until SIGTERM or SIGINT."""
-
-    async def serve() -> None:
-        process = MediaProcess(settings)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, process.stop)
-        await process.run()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve())
+    run_until_signalled(lambda: MediaProcess(settings))

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -29,6 +28,7 @@ from schemas.ids import derived_id
 from schemas.kafka_security import kafka_client_options
 from schemas.webhooks import WebhookReplayRequested, public_event
 from streams.runtime.app import StreamsSettings, instance_id
+from streams.runtime.process import run_until_signalled
 from streams.runtime.sending import TYPE_HEADER
 from streams.webhooks import attempts, metrics, store
 from streams.webhooks.dispatch import Dispatcher
@@ -272,11 +272,4 @@ def main(settings: WebhookSettings) -> None:
     value = None if secret is None else secret.get_secret_value()
     ring = ring_from_setting(value, "webhook secrets cannot be derived")
 
-    async def serve() -> None:
-        process = WebhookProcess(settings, ring)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, process.stop)
-        await process.run()
-
-    asyncio.run(serve())
+    run_until_signalled(lambda: WebhookProcess(settings, ring))
