@@ -1,9 +1,10 @@
 """One broker of three SIGKILLed under a steady stream of commands, then restarted:
-nothing accepted is lost, nothing is doubled (DESIGN §14)."""
+nothing accepted is lost, nothing is doubled, nothing is published twice (DESIGN §14)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from pathlib import Path
 
 import asyncpg
@@ -12,6 +13,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from api.auth.cli import issue_token_from_settings
+from tests.fakes.webhook import FakeWebhookReceiver
 from tests.integration.cluster.checks import (
     assert_no_forked_history,
     assert_one_outcome_each,
@@ -23,6 +25,8 @@ from tests.integration.cluster.checks import (
 from tests.integration.cluster.cluster import LocalCluster
 from tests.integration.cluster.fleet import Fleet
 from tests.integration.cluster.load import Load
+from tests.integration.cluster.posting import create_connection, item
+from tests.integration.publishing.harness import whsec
 from wavestack.settings import Settings
 
 ORG = "org-cluster"
@@ -50,19 +54,16 @@ async def test_a_broker_killed_under_load_loses_and_doubles_nothing(
     tmp_path: Path,
 ) -> None:
     settings = cluster_settings
-    fleet = Fleet(settings, tmp_path, {"api": 1, "decider": 1, "projector": 1})
+    fleet = Fleet(settings, tmp_path, {"api": 1, "decider": 1, "publisher": 1, "projector": 1})
     token = issue_token_from_settings(
-        settings, org=ORG, sub="bot-1", scope="queue:write read", ttl=900, kind="bot"
+        settings, org=ORG, sub="bot-1", scope="connections:write queue:write read", ttl=900
     )
+    receiver = FakeWebhookReceiver(whsec())
+    await receiver.start()
     await fleet.start()
-    load = Load(
-        [m.base_url for m in fleet["api"]],
-        token,
-        lambda i: {"platform": "x", "title": f"Item {i}"},
-        ITEMS,
-        RATE,
-    )
     try:
+        connection_id = await create_connection(fleet["api"][0], token, receiver)
+        load = Load([m.base_url for m in fleet["api"]], token, item(connection_id), ITEMS, RATE)
         sending = asyncio.create_task(load.run())
         while len(load.accepted) < ITEMS // 4:
             assert not sending.done(), sending
@@ -79,17 +80,20 @@ async def test_a_broker_killed_under_load_loses_and_doubles_nothing(
         await cluster.start()
         await sending
 
-        async def all_projected() -> bool:
+        async def all_published() -> bool:
             done = await cluster_db.fetchval(
-                "SELECT count(*) FROM commands WHERE org_id = $1 AND outcome <> 'pending'", ORG
+                "SELECT count(*) FROM queue_items WHERE org_id = $1 AND status = 'published'",
+                ORG,
             )
             return bool(done >= ITEMS)
 
-        await eventually(all_projected, 120, "every accepted command projected")
+        await eventually(all_published, 180, "every item published and projected")
+        await asyncio.sleep(1.0)  # a late second post would show up now
         await cluster.wait_in_sync(list(settings.topics.all()))
     finally:
         codes = await fleet.stop()
-    assert codes == [0, 0, 0], fleet.output()
+        await receiver.stop()
+    assert codes == [0, 0, 0, 0], fleet.output()
 
     print(
         f"broker {victim} killed after {accepted_at_kill} accepted; {accepted_in_outage} "
@@ -107,6 +111,11 @@ async def test_a_broker_killed_under_load_loses_and_doubles_nothing(
     enqueued = distinct(events, "queue.ItemEnqueued")
     assert {e.aggregate_id for e in enqueued.values()} == {a.item_id for a in load.accepted}
     assert len(enqueued) == ITEMS
-    await assert_read_model_exact(cluster_db, ORG, load.accepted, version=1)
+    items = {a.item_id for a in load.accepted}
+    posts = Counter(d.payload["data"]["item_id"] for d in receiver.deliveries)
+    assert posts == {str(i): 1 for i in items}, "an item posted twice, or not at all"
+    per_item = Counter(e.aggregate_id for e in distinct(events, "queue.ItemPublished").values())
+    assert per_item == dict.fromkeys(items, 1)
+    await assert_read_model_exact(cluster_db, ORG, load.accepted)
     assert await read_log(settings, settings.topics.dlq) == []
     assert await min_insync(cluster, settings.topics.events) == "2"

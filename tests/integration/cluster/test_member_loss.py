@@ -8,11 +8,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import asyncpg
 import pytest
 
@@ -28,6 +25,7 @@ from tests.integration.cluster.checks import (
 )
 from tests.integration.cluster.fleet import Fleet, Member
 from tests.integration.cluster.load import Load
+from tests.integration.cluster.posting import create_connection, item
 from tests.integration.publishing.harness import whsec
 from wavestack.settings import Settings
 from wavestack.topics import replicas_by_topic
@@ -35,7 +33,6 @@ from wavestack.topics import replicas_by_topic
 ORG = "org-fleet"
 MAX_ITEMS = 600  # the stream runs until the fourth restart, at most this many
 RATE = 5.0  # per second
-DUE_AFTER_S = 1.0
 COUNTS = {"api": 2, "decider": 2, "publisher": 2, "projector": 2}
 
 Progress = Callable[[Member], Awaitable[float]]
@@ -51,42 +48,6 @@ async def projected(m: Member) -> float:
 
 async def published(m: Member) -> float:
     return float(m.output().count("publish_succeeded"))
-
-
-async def create_connection(api: Member, token: str, receiver: FakeWebhookReceiver) -> str:
-    body = {
-        "platform": "webhook",
-        "name": "Fleet hook",
-        "credentials": {"url": receiver.url("fleet"), "secret": receiver.secret},
-    }
-    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": "fleet-connection"}
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{api.base_url}/v1/connections", json=body, headers=headers) as r:
-            assert r.status == 202, await r.text()
-            connection_id = str((await r.json())["id"])
-        # Items can name it once the read model has it.
-        deadline = asyncio.get_running_loop().time() + 60
-        while True:
-            async with http.get(
-                f"{api.base_url}/v1/connections/{connection_id}", headers=headers
-            ) as r:
-                if r.status == 200:
-                    return connection_id
-            assert asyncio.get_running_loop().time() < deadline, "connection never projected"
-            await asyncio.sleep(0.3)
-
-
-def item(connection_id: str) -> Callable[[int], dict[str, Any]]:
-    def body(i: int) -> dict[str, Any]:
-        due = datetime.now(UTC) + timedelta(seconds=DUE_AFTER_S)
-        return {
-            "platform": "webhook",
-            "title": f"Fleet post {i}",
-            "connection_id": connection_id,
-            "schedule_at": due.isoformat(),
-        }
-
-    return body
 
 
 @pytest.mark.slow
