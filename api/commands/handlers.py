@@ -73,27 +73,36 @@ def _conflict(status: str, action: str) -> Problem:
     )
 
 
-async def cancel_item(request: web.Request, who: Principal) -> web.StreamResponse:
+async def transition(
+    request: web.Request,
+    who: Principal,
+    model: type[Command],
+    refused: frozenset[str],
+    action: str,
+    *,
+    body_optional: bool = False,
+) -> web.StreamResponse:
+    """A command on an existing queue item: 409 when the read model already shows a
+    status in ``refused``; anything else is left to the decider, since the read model
+    may lag a moment behind what the client saw."""
     throttle(request, who)
     key = idempotency_key(request, required=False)
-    command = await read_command(request, CancelItem, optional=CANCEL_BODY_OPTIONAL)
+    command = await read_command(request, model, optional=body_optional)
     item_id, status = await _item_status(request, who)
-    # An already cancelled item is accepted: the decider records a `duplicate` outcome,
-    # so retrying a cancel is harmless and says what happened.
-    if status is not None and status in NOT_CANCELLABLE:
-        raise _conflict(status, "cancelled")
+    if status is not None and status in refused:
+        raise _conflict(status, action)
     cmd = prepare(request, who, command, command_data(command), key=key, aggregate_id=item_id)
     await submit(request.app, cmd, creates=False)
     return accepted("queue", item_id, cmd.command_id)
+
+
+async def cancel_item(request: web.Request, who: Principal) -> web.StreamResponse:
+    # An already cancelled item is accepted: the decider records a `duplicate` outcome,
+    # so retrying a cancel is harmless and says what happened.
+    return await transition(
+        request, who, CancelItem, NOT_CANCELLABLE, "cancelled", body_optional=CANCEL_BODY_OPTIONAL
+    )
 
 
 async def reschedule_item(request: web.Request, who: Principal) -> web.StreamResponse:
-    throttle(request, who)
-    key = idempotency_key(request, required=False)
-    command = await read_command(request, RescheduleItem)
-    item_id, status = await _item_status(request, who)
-    if status is not None and status in NOT_RESCHEDULABLE:
-        raise _conflict(status, "rescheduled")
-    cmd = prepare(request, who, command, command_data(command), key=key, aggregate_id=item_id)
-    await submit(request.app, cmd, creates=False)
-    return accepted("queue", item_id, cmd.command_id)
+    return await transition(request, who, RescheduleItem, NOT_RESCHEDULABLE, "rescheduled")
