@@ -150,10 +150,23 @@ TEST_SESSION_TIMEOUT = 6.0
 class Worker(Child):
     """One streams app as a child process (tests/integration/streams/run_worker.py)."""
 
-    def __init__(self, settings: Settings, log_dir: Path, role: str = "decider") -> None:
-        super().__init__(role, settings, log_dir)
+    def __init__(
+        self, settings: Settings, log_dir: Path, role: str = "decider", *, gated: bool = False
+    ) -> None:
+        """``gated``: each start loads the app and waits for ``open_gate()`` to run it."""
+        self.gate = log_dir / f"{role}.gate" if gated else None
+        extra = {"TEST_WORKER_GATE": str(self.gate)} if self.gate else {}
+        super().__init__(role, settings, log_dir, **extra)
         self.role = role
         self.starts = 0
+
+    async def at_gate(self, timeout: float = 60.0) -> None:
+        """Waits until the started process has loaded and waits at its gate."""
+        await self.wait_for_output("waiting for the gate", timeout)
+
+    def open_gate(self) -> None:
+        assert self.gate is not None, "a worker made with gated=True"
+        self.gate.touch()
 
     async def start(self) -> None:
         self.starts += 1
