@@ -32,14 +32,20 @@ from schemas.webhooks import DisableWebhook, RecordWebhookDelivery
 from streams.webhooks import attempts, metrics, sender, store
 from streams.webhooks.attempts import Answer, Verdict
 from streams.webhooks.mover import Move, Mover
+from streams.webhooks.sender import Signer
 from streams.webhooks.store import DueRow
 from streams.webhooks.subscriptions import Registry, Subscription
 from vault import keytable, webhook_secrets
 from vault.keyring import KeyRing, VaultError
 
 ACTOR = Actor(sub="wavestack-webhooks", kind="service")
-# Claimed rows in this process at once. Each subscription holds at most twice its lane
-# of them, so stuck subscribers starve the others only past MAX_IN_FLIGHT / (2 x lane).
+# A claim takes up to this many lanes' worth of a subscription's due rows, and a
+# subscription is claimed for again only once fewer than a lane's worth are left: one
+# claim query per CLAIM_LANES x lane deliveries of a busy subscription.
+CLAIM_LANES = 2
+# Claimed rows in this process at once. Each subscription holds at most
+# (CLAIM_LANES + 1) x its lane of them, so stuck subscribers starve the others only past
+# MAX_IN_FLIGHT / ((CLAIM_LANES + 1) x lane).
 MAX_IN_FLIGHT = 5000
 
 log = structlog.get_logger("streams.webhooks")
@@ -69,19 +75,23 @@ class Dispatcher:
         self.ring = ring
         self.session = session
         self.schedule = list(schedule)
-        self.timeout = timeout_seconds
+        self.request_timeout = aiohttp.ClientTimeout(total=timeout_seconds)
         self.per_subscription = per_subscription
         self.poll_seconds = poll_seconds
-        # Long enough for a row to wait its turn in a full lane and then time out.
-        self.claim_seconds = 2 * timeout_seconds + 5
+        # Long enough for a row to wait behind the rows claimed before it, lane by lane,
+        # each of them timing out, and then time out itself.
+        self.claim_seconds = (CLAIM_LANES + 1) * timeout_seconds + 5
         self.wake = asyncio.Event()
         self.lanes: dict[uuid.UUID, asyncio.Semaphore] = {}
         self.in_flight: dict[uuid.UUID, int] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.keys: dict[uuid.UUID, bytes] = {}
-        # The secrets derived for a subscription's live set (it changes on rotation and
-        # when a rotated-out secret expires), so a delivery does not derive them again.
-        self.derived: dict[uuid.UUID, tuple[tuple[uuid.UUID, ...], list[str]]] = {}
+        # The signer of a subscription's live set, for its version, until the first of
+        # its secrets expires (the set changes only on rotation or at an expiry), so a
+        # delivery neither derives nor decodes a secret.
+        self.signers: dict[uuid.UUID, tuple[int, datetime | None, Signer]] = {}
+        # Set when a claim round left rows behind for want of room (MAX_IN_FLIGHT).
+        self.crowded = False
         self.mover = Mover(pool, db_schema)
 
     async def run(self, stopping: asyncio.Event) -> None:
@@ -98,12 +108,19 @@ class Dispatcher:
     async def claim_round(self) -> None:
         room = MAX_IN_FLIGHT - len(self.tasks)
         if room <= 0:
+            self.crowded = True
             return
         busy = [s for s, n in self.in_flight.items() if n >= self.per_subscription]
         async with self.pool.acquire() as conn:
             rows = await store.claim(
-                conn, self.db_schema, busy, self.per_subscription, room, self.claim_seconds
+                conn,
+                self.db_schema,
+                busy,
+                CLAIM_LANES * self.per_subscription,
+                room,
+                self.claim_seconds,
             )
+        self.crowded = len(rows) >= room
         for row in rows:
             self.in_flight[row.subscription_id] = self.in_flight.get(row.subscription_id, 0) + 1
             task = asyncio.create_task(self._run(row))
@@ -115,7 +132,7 @@ class Dispatcher:
         counted = [False]
 
         def sent() -> None:
-            """The row no longer waits for its lane: its subscription has room again."""
+            """The row no longer waits for its lane: its subscription may have room again."""
             if counted[0]:
                 return
             counted[0] = True
@@ -124,7 +141,11 @@ class Dispatcher:
                 self.in_flight.pop(row.subscription_id, None)
             else:
                 self.in_flight[row.subscription_id] = left
-            self.wake.set()
+            # A claim only when this subscription just stopped being busy (or rows were
+            # left for want of room): waking on every request ran a claim query per
+            # delivery, nearly all of them finding the subscription still busy.
+            if left == self.per_subscription - 1 or self.crowded:
+                self.wake.set()
 
         try:
             await self.deliver(row, lane, sent)
@@ -143,8 +164,8 @@ class Dispatcher:
         on happen outside it, so a slow log or database never holds a subscriber back."""
         sub = self.registry.by_id.get(row.subscription_id)
         now = datetime.now(UTC)
-        secrets = await self._secrets(sub, now) if sub and sub.status == "active" else None
-        if sub is None or secrets is None:
+        signer = await self._signer(sub, now) if sub and sub.status == "active" else None
+        if sub is None or signer is None:
             # Deleted or disabled meanwhile: nothing is sent. A delivery already shown
             # as retrying says why it stopped.
             if row.attempt > 1:
@@ -155,7 +176,13 @@ class Dispatcher:
         async with lane:
             started = time.monotonic()
             answer = await sender.post(
-                self.session, sub.url, secrets, str(row.event_id), row.body, self.timeout, now
+                self.session,
+                sub.url,
+                signer,
+                str(row.event_id),
+                row.body,
+                self.request_timeout,
+                now,
             )
         metrics.REQUEST_SECONDS.observe(time.monotonic() - started)
         sent()
@@ -177,7 +204,14 @@ class Dispatcher:
             status=answer.status,
         )
 
-    async def _secrets(self, sub: Subscription, now: datetime) -> list[str] | None:
+    async def _signer(self, sub: Subscription, now: datetime) -> Signer | None:
+        cached = self.signers.get(sub.id)
+        if (
+            cached is not None
+            and cached[0] == sub.version
+            and (cached[1] is None or now < cached[1])
+        ):
+            return cached[2]
         key = self.keys.get(sub.id)
         if key is None:
             async with self.pool.acquire() as conn:
@@ -190,17 +224,18 @@ class Dispatcher:
                 log.error("webhook_key_unusable", subscription_id=str(sub.id))
                 return None
             self.keys[sub.id] = key
-        live = tuple(s.command_id for s in sub.signing(now))
-        derived = self.derived.get(sub.id)
-        if derived is None or derived[0] != live:
-            secrets = [webhook_secrets.derive_secret(key, sub.org_id, str(sub.id), c) for c in live]
-            derived = (live, secrets)
-            self.derived[sub.id] = derived
-        return derived[1]
+        live = sub.signing(now)
+        secrets = [
+            webhook_secrets.derive_secret(key, sub.org_id, str(sub.id), s.command_id) for s in live
+        ]
+        until = min((s.expires_at for s in live if s.expires_at is not None), default=None)
+        signer = Signer.of(secrets)
+        self.signers[sub.id] = (sub.version, until, signer)
+        return signer
 
     def forget(self, subscription_id: uuid.UUID) -> None:
         self.keys.pop(subscription_id, None)
-        self.derived.pop(subscription_id, None)
+        self.signers.pop(subscription_id, None)
 
     async def _finish(self, row: DueRow) -> None:
         await self.mover.move(Move(row.delivery_id))

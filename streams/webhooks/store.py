@@ -180,25 +180,27 @@ async def claim(
     return [DueRow(*r) for r in rows]
 
 
-async def reschedule(
-    conn: Conn, db_schema: str, delivery_id: uuid.UUID, attempt: int, at: datetime
+async def move_many(
+    conn: Conn,
+    db_schema: str,
+    delivery_ids: Sequence[uuid.UUID],
+    attempts: Sequence[int | None],
+    due_ats: Sequence[datetime | None],
 ) -> None:
+    """Moves rows on in one statement: to their next attempt at ``due_at``, or done
+    (``attempt`` None: the row keeps its last attempt's number, ``due_at`` NULL)."""
+    if not delivery_ids:
+        return
     await conn.execute(
-        f"""UPDATE "{schema_of(db_schema)}".due
-            SET attempt = $2, due_at = $3, claimed_until = '-infinity' WHERE delivery_id = $1""",
-        delivery_id,
-        attempt,
-        at,
+        f"""UPDATE "{schema_of(db_schema)}".due d
+            SET attempt = COALESCE(m.attempt, d.attempt), due_at = m.due_at,
+                claimed_until = '-infinity'
+            FROM unnest($1::uuid[], $2::int[], $3::timestamptz[]) AS m(id, attempt, due_at)
+            WHERE d.delivery_id = m.id""",
+        list(delivery_ids),
+        list(attempts),
+        list(due_ats),
     )
-
-
-async def finish_many(conn: Conn, db_schema: str, delivery_ids: Sequence[uuid.UUID]) -> None:
-    if delivery_ids:
-        await conn.execute(
-            f"""UPDATE "{schema_of(db_schema)}".due SET due_at = NULL,
-                claimed_until = '-infinity' WHERE delivery_id = ANY($1::uuid[])""",
-            list(delivery_ids),
-        )
 
 
 async def add_replay(
