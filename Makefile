@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WITH_STACK := bash deploy/scripts/with-stack.sh
 PYTEST_ARGS ?=
-CODE := schemas api streams clipper projections vault wavestack client tests
+CODE := schemas api streams clipper projections vault wavestack client probes tests
 
 .PHONY: dev test bench lint install stack-install start stop clean cluster cluster-stop
 

@@ -13,6 +13,7 @@ import structlog
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 
+from probes import health
 from projections import positions
 from projections.batch import Batch, BatchWriter, EpochChanged, RunStats
 from projections.config import CONSUMER_NAME, PROJECTION, ProjectorSettings
@@ -123,6 +124,7 @@ class Projector:
             except KafkaError as exc:
                 await self._fail(exc, stop)
                 continue
+            health.recovered(health.KAFKA_UNREACHABLE)
             if self._needs_resync:
                 continue  # the assignment changed while fetching: positions first
             if batch:
@@ -150,6 +152,7 @@ class Projector:
         topics = projection_topics(self._settings.topics)
         if self._until is None:
             self._consumer.subscribe(topics, listener=_Listener(self))
+            health.watch_group(self._consumer)
         else:
             tps = self._partitions or await partitions_of(self._settings.kafka, topics)
             self._consumer.assign(tps)
@@ -191,6 +194,7 @@ class Projector:
             await self._fail(exc, stop)
             return False
         self._needs_resync = False
+        health.recovered(health.POSTGRES_UNREACHABLE)
         return True
 
     async def _seek(self, tps: set[TopicPartition], stored: positions.Positions) -> None:
@@ -206,6 +210,7 @@ class Projector:
             async with self._lock:
                 conn = await self._connection()
                 await self._seek(assigned, await positions.load(conn, self.projection))
+            health.assigned(assigned)
         except Exception as exc:
             # The main loop retries; until then nothing is applied from a wrong position.
             self._log.warning("could not seek on assignment", error=repr(exc))
@@ -216,6 +221,7 @@ class Projector:
         )
 
     async def on_revoked(self) -> None:
+        health.rebalancing()
         async with self._lock:
             pass  # the batch in flight has committed; the next owner reads its positions
 
@@ -234,6 +240,7 @@ class Projector:
             await self._fail(exc, stop)
             return
         self._failures = 0
+        health.recovered()
         self.stats.add(done)
         for (kind, result), count in tally.items():
             RECORDS.labels(self.projection, kind, result).inc(count)
@@ -255,6 +262,7 @@ class Projector:
         expected = isinstance(
             exc, OSError | asyncpg.PostgresError | asyncpg.InterfaceError | KafkaError
         )
+        health.failing(_unreachable(exc), repr(exc))
         self._log.warning(
             "transient failure: positions kept, retrying",
             error=repr(exc),
@@ -272,6 +280,15 @@ class Projector:
             if await self._consumer.position(tp) < end:
                 return False
         return True
+
+
+def _unreachable(exc: BaseException) -> str:
+    """The readiness probe's reason for a failure the projector retries."""
+    if isinstance(exc, KafkaError):
+        return health.KAFKA_UNREACHABLE
+    if isinstance(exc, OSError | asyncpg.PostgresError | asyncpg.InterfaceError):
+        return health.POSTGRES_UNREACHABLE
+    return health.FAILING
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -293,8 +310,14 @@ async def serve(
     """Runs the live projector until SIGTERM or SIGINT; the batch in flight completes."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    health.beat_on(loop)  # the liveness probe's heartbeat
+
+    def stopping() -> None:
+        health.stopping()
+        stop.set()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, stopping)
     try:
         return await Projector(settings, session_timeout_ms=session_timeout_ms).run(stop)
     finally:

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 from aiokafka.errors import KafkaError
-from prometheus_client import start_http_server
 from pydantic import ValidationError
 
-from wavestack import runtime
+from probes.server import serve as serve_probes
 from wavestack.errors import UserError
 from wavestack.logging import configure_logging, report_error
 from wavestack.operator import commands as operator_commands
@@ -90,12 +89,14 @@ def _worker_child(settings: Settings, role: str) -> None:
 
 
 def _run_worker(settings: Settings, role: Any) -> None:
-    from streams.worker import main
-
     if settings.worker_metrics_port is not None:
         # The media process serves on the next port, so both roles fit on one host.
+        # /metrics, /healthz, /readyz (probes/): up before the imports below, so a probe
+        # meanwhile hears "starting" rather than nothing.
         port = settings.worker_metrics_port + (1 if role == "media" else 0)
-        start_http_server(port, addr=settings.api_host)
+        serve_probes(port, settings.api_host)
+    from streams.worker import main
+
     main(settings, role)
 
 
@@ -119,12 +120,12 @@ KEYED_ROLE_PORTS: dict[Role, int] = {"publisher": 2, "webhooks": 3, "integration
 
 def _run_keyed_role(settings: Settings, role: Role) -> int:
     """A process that opens secrets with the key ring: without one it says so and stops."""
+    if settings.worker_metrics_port is not None:
+        port = settings.worker_metrics_port + KEYED_ROLE_PORTS[role]
+        serve_probes(port, settings.api_host)
     from streams.worker import main
     from vault.keyring import MissingKeyRing
 
-    if settings.worker_metrics_port is not None:
-        port = settings.worker_metrics_port + KEYED_ROLE_PORTS[role]
-        start_http_server(port, addr=settings.api_host)
     try:
         main(settings, role)
     except MissingKeyRing as exc:
@@ -133,13 +134,13 @@ def _run_keyed_role(settings: Settings, role: Role) -> int:
 
 
 def cmd_projector(settings: Settings, args: argparse.Namespace) -> int:
-    from projections.projector import main
-
     if settings.projector_metrics_port is not None:
         from projections.health_gauges import start_in_thread
 
-        start_http_server(settings.projector_metrics_port, addr=settings.api_host)
+        serve_probes(settings.projector_metrics_port, settings.api_host)
         start_in_thread(settings)  # the status figures as gauges (docs/operations.md)
+    from projections.projector import main
+
     main(settings)
     return 0
 
@@ -323,7 +324,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wavestack: invalid settings: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
-    runtime.prepare()
     try:
         handler: Handler = args.handler
         return handler(settings, args)

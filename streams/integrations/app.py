@@ -34,7 +34,7 @@ from schemas.events import ClipCompleted
 from schemas.kafka_security import KafkaConnection, kafka_client_options
 from streams.integrations.discord import Sent, send_followup
 from streams.integrations.followups import TYPES, download_link, followup
-from streams.runtime.process import run_until_signalled
+from streams.runtime.process import Rebalance, run_until_signalled
 from vault import downloads, inbound
 from vault.keyring import VaultError, ring_from_setting
 
@@ -91,8 +91,8 @@ class IntegrationsProcess:
         self.schema = settings.db_schema
         self.api_base = f"http://{settings.api_host}:{settings.api_port}"
         self.stopping = asyncio.Event()
+        self.events = Topics(settings.topic_prefix).events
         self.consumer = AIOKafkaConsumer(
-            Topics(settings.topic_prefix).events,
             **kafka_client_options(settings.kafka),
             group_id=group_id(settings),
             enable_auto_commit=False,
@@ -110,6 +110,8 @@ class IntegrationsProcess:
             with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
                 await inbound.create_tables(conn, self.schema)
         session = aiohttp.ClientSession()
+        # The listener only tells the readiness probe: nothing here is per partition.
+        self.consumer.subscribe([self.events], listener=Rebalance())
         await self.consumer.start()
         log.warning(READY_MESSAGE, role=ROLE, group=group_id(self.settings))
         swept = 0.0

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import socket
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import faust
 from faust.transport.drivers.aiokafka import Producer
 from faust.types import TableT, TopicT
 from faust.types.auth import CredentialsT
 
+from probes import health
 from schemas.kafka_security import KafkaConnection, KafkaSecurity, ssl_context
 
 # Kafka's request size cap for our producers: as large as the API's producer allows a
@@ -101,7 +102,7 @@ def create_streams_app(
     ``app_id``: the consumer group, by default ``<prefix>-<role>``.
     """
     session = settings.worker_session_timeout_seconds
-    return StreamsApp(
+    app = StreamsApp(
         app_id or f"{settings.topic_prefix}-{role}",
         broker=[f"kafka://{host.strip()}" for host in settings.kafka.bootstrap.split(",")],
         broker_credentials=faust_credentials(settings.kafka.security),
@@ -139,6 +140,27 @@ def create_streams_app(
         key_serializer="raw",
         value_serializer="raw",
     )
+    follow_for_probes(app)
+    return app
+
+
+def follow_for_probes(app: faust.App) -> None:
+    """The health probes (probes/health.py) of a Faust app: its loop's heartbeat from
+    the moment the worker runs it, and not ready from a revocation until faust has
+    recovered the tables of the new assignment (``on_rebalance_complete``)."""
+    health.beat_on(app.loop)
+
+    async def revoked(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        health.rebalancing()
+
+    async def recovered(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        # The tables' changelog partitions are assigned too; the streams' are the work.
+        assigned = app.consumer.assignment()
+        health.assigned(tp for tp in assigned if not tp.topic.endswith("-changelog"))
+
+    # mode types its handlers with mypy_extensions' argument kinds, which no def matches.
+    app.on_partitions_revoked.connect(cast(Any, revoked))
+    app.on_rebalance_complete.connect(cast(Any, recovered))
 
 
 def faust_credentials(security: KafkaSecurity) -> CredentialsT | None:

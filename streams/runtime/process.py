@@ -11,8 +11,13 @@ from typing import Protocol
 from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
+from probes import health
+
 
 class Process(Protocol):
+    """One process's work. If it has a ``consumer`` (its aiokafka group member), the
+    health probes watch that consumer's coordinator (kafka-unreachable, probes/health.py)."""
+
     def stop(self) -> None: ...
     async def run(self) -> None: ...
 
@@ -25,27 +30,45 @@ class Member(Protocol):
 
 
 class Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """aiokafka's listener, handing both halves of a rebalance to the process."""
+    """aiokafka's listener, handing both halves of a rebalance to the process (if it keeps
+    state per partition) and telling the readiness probe where the group stands: not
+    ready from the revocation until the member has taken its new partitions, which for
+    the decider and the media process means their stores are restored."""
 
-    def __init__(self, member: Member) -> None:
+    def __init__(self, member: Member | None = None) -> None:
         self.member = member
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        await self.member.revoked(revoked)
+        health.rebalancing()
+        if self.member is not None:
+            await self.member.revoked(revoked)
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        await self.member.assigned(assigned)
+        if self.member is not None:
+            health.restoring(assigned)
+            await self.member.assigned(assigned)
+        health.assigned(assigned)
 
 
 def run_until_signalled(make: Callable[[], Process]) -> None:
     """Builds the process inside the event loop (its clients bind to that loop) and runs
-    it; SIGTERM and SIGINT ask it to stop, and it returns once it has."""
+    it; SIGTERM and SIGINT ask it to stop, and it returns once it has. The loop beats
+    for the liveness probe from its first moment."""
 
     async def serve() -> None:
-        process = make()
         loop = asyncio.get_running_loop()
+        health.beat_on(loop)
+        process = make()
+        consumer = getattr(process, "consumer", None)
+        if consumer is not None:
+            health.watch_group(consumer)
+
+        def stop() -> None:
+            health.stopping()
+            process.stop()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, process.stop)
+            loop.add_signal_handler(sig, stop)
         await process.run()
 
     with contextlib.suppress(KeyboardInterrupt):

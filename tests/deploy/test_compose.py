@@ -12,6 +12,8 @@ import yaml  # type: ignore[import-untyped]
 
 from tests.deploy.envfiles import read_env_file, secret_settings, settings_from
 from tests.deploy.paths import COMPOSE, COMPOSE_SCHEMA, setting_names
+from tests.deploy.probes import urls_in
+from wavestack.cli import KEYED_ROLE_PORTS
 
 PROCESSES = ("api", "worker", "publisher", "projector", "webhooks", "integrations")
 ONE_SHOTS = ("topics", "migrate")
@@ -31,13 +33,7 @@ def config() -> dict[str, str]:
 
 
 def _healthcheck_urls(service: dict[str, Any]) -> list[str]:
-    test = " ".join(service["healthcheck"]["test"])
-    urls = re.findall(r"http://127\.0\.0\.1:[^'\"]+", test)
-    # The worker's check loops over its ports in an f-string.
-    loop = re.search(r"http://127\.0\.0\.1:\{p\}(/\w+)'.* for p in \(([\d, ]+)\)", test)
-    if loop:
-        urls = [f"http://127.0.0.1:{p.strip()}{loop.group(1)}" for p in loop.group(2).split(",")]
-    return urls
+    return urls_in(" ".join(service["healthcheck"]["test"]))
 
 
 def test_the_file_is_valid_by_the_compose_specification(compose: dict[str, Any]) -> None:
@@ -106,23 +102,23 @@ def test_the_api_runs_two_processes_on_one_port(compose: dict[str, Any]) -> None
     assert command[command.index("--processes") + 1] == "2"
 
 
-def test_every_process_has_a_healthcheck_on_what_it_serves(
+def test_every_process_is_healthy_only_when_its_readiness_route_says_so(
     compose: dict[str, Any], config: dict[str, str]
 ) -> None:
+    # Compose restarts a container only when it exits, so its one check says whether
+    # the process does its work: /readyz (which a stalled event loop fails too).
     services = compose["services"]
     api_port = int(config["WAVESTACK_API_PORT"])
     metrics = int(config["WAVESTACK_WORKER_METRICS_PORT"])
+    keyed = {role: metrics + offset for role, offset in KEYED_ROLE_PORTS.items()}
     expected = {
         "api": [f"http://127.0.0.1:{api_port}/readyz"],
-        # cli.py: the decider serves on the port, media +1, publisher +2, webhooks +3, +4.
-        "worker": [
-            f"http://127.0.0.1:{metrics}/metrics",
-            f"http://127.0.0.1:{metrics + 1}/metrics",
-        ],
-        "publisher": [f"http://127.0.0.1:{metrics + 2}/metrics"],
-        "projector": [f"http://127.0.0.1:{config['WAVESTACK_PROJECTOR_METRICS_PORT']}/metrics"],
-        "webhooks": [f"http://127.0.0.1:{metrics + 3}/metrics"],
-        "integrations": [f"http://127.0.0.1:{metrics + 4}/metrics"],
+        # cli.py: the decider serves on the port, media on the next one.
+        "worker": [f"http://127.0.0.1:{metrics}/readyz", f"http://127.0.0.1:{metrics + 1}/readyz"],
+        "publisher": [f"http://127.0.0.1:{keyed['publisher']}/readyz"],
+        "projector": [f"http://127.0.0.1:{config['WAVESTACK_PROJECTOR_METRICS_PORT']}/readyz"],
+        "webhooks": [f"http://127.0.0.1:{keyed['webhooks']}/readyz"],
+        "integrations": [f"http://127.0.0.1:{keyed['integrations']}/readyz"],
     }
     assert {name: _healthcheck_urls(services[name]) for name in PROCESSES} == expected
     assert services["api"]["ports"] == [f"{api_port}:{api_port}"]

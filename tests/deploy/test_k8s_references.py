@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import urllib.error
 import urllib.request
 from typing import Any
 
 import pytest
 import yaml  # type: ignore[import-untyped]
-from prometheus_client import start_http_server
+from aiokafka import TopicPartition
 
 from api.routes import ROUTES
+from probes.health import Health
+from probes.server import serve
 from tests.deploy.envfiles import settings_from
 from tests.deploy.k8s import (
     Resource,
@@ -23,12 +27,16 @@ from tests.deploy.k8s import (
     selects,
 )
 from tests.deploy.paths import IMAGE_UID, K8S, setting_names
-from wavestack.cli import build_parser
+from tests.deploy.probes import probe_urls
+from wavestack.cli import KEYED_ROLE_PORTS, build_parser
 
 PROCESSES = ("api", "worker", "publisher", "projector", "webhooks", "integrations")
-# wavestack/cli.py: the decider serves metrics on the port, media on +1, the publisher
-# on +2, webhook delivery on +3, the integrations' follow-ups on +4.
-METRICS_OFFSET = {"worker": 0, "publisher": 2, "webhooks": 3, "integrations": 4}
+# wavestack/cli.py: the decider serves metrics and probes on the port, media on +1 (both
+# in the worker's container), the publisher, webhooks and integrations further up.
+METRICS_OFFSETS: dict[str, tuple[int, ...]] = {
+    "worker": (0, 1),
+    **{role: (offset,) for role, offset in KEYED_ROLE_PORTS.items()},
+}
 # The processes that seal or open secrets (they refuse to start without the ring).
 KEY_RING = {"api", "publisher", "webhooks", "integrations"}
 
@@ -76,34 +84,97 @@ def test_the_api_probes_are_its_unauthenticated_health_routes(rendered: list[Res
 @pytest.mark.parametrize(
     "process", ["worker", "publisher", "projector", "webhooks", "integrations"]
 )
-def test_worker_probes_hit_the_metrics_port_the_process_opens(
+def test_every_process_is_probed_on_the_ports_it_serves_its_probes_on(
     rendered: list[Resource], process: str
 ) -> None:
     config = _config(rendered)
-    expected = (
-        int(config["WAVESTACK_PROJECTOR_METRICS_PORT"])
+    ports = (
+        (int(config["WAVESTACK_PROJECTOR_METRICS_PORT"]),)
         if process == "projector"
-        else int(config["WAVESTACK_WORKER_METRICS_PORT"]) + METRICS_OFFSET[process]
+        else tuple(
+            int(config["WAVESTACK_WORKER_METRICS_PORT"]) + o for o in METRICS_OFFSETS[process]
+        )
     )
     _, container = _deployment(rendered, process)
-    assert "readinessProbe" not in container  # they serve no traffic to gate
-    for probe in ("startupProbe", "livenessProbe"):
-        get = container[probe]["httpGet"]
-        assert get["path"] == "/metrics"
-        assert port_number(container, get["port"]) == expected
+    # Liveness (and the startup probe that holds it off while the process loads) asks
+    # the heartbeat; readiness asks whether the partitions are assigned and restored.
+    for probe, path in (
+        ("startupProbe", "/healthz"),
+        ("livenessProbe", "/healthz"),
+        ("readinessProbe", "/readyz"),
+    ):
+        expected = [f"http://127.0.0.1:{port}{path}" for port in ports]
+        assert probe_urls(container, container[probe]) == expected, probe
+    assert {p["containerPort"] for p in container["ports"]} == set(ports)
 
 
-def test_the_metrics_server_the_workers_start_answers_the_probe_path() -> None:
-    # The same call wavestack/cli.py makes, on a free loopback port.
-    server, thread = start_http_server(0, addr="127.0.0.1")
+@pytest.mark.parametrize(
+    "process", ["worker", "publisher", "projector", "webhooks", "integrations"]
+)
+def test_a_slow_start_or_a_restore_never_meets_the_liveness_probe(
+    rendered: list[Resource], process: str
+) -> None:
+    _, container = _deployment(rendered, process)
+    startup, liveness = container["startupProbe"], container["livenessProbe"]
+    # The startup probe gives the imports two minutes before liveness counts at all.
+    budget = (
+        startup.get("initialDelaySeconds", 0)
+        + startup["periodSeconds"] * startup["failureThreshold"]
+    )
+    assert budget >= 120
+    # Restores are readiness's business: liveness waits for three misses in a row.
+    assert liveness["failureThreshold"] >= 3
+    assert liveness["timeoutSeconds"] >= 2
+
+
+def test_metrics_services_list_pods_that_are_not_ready(rendered: list[Resource]) -> None:
+    # A restoring pod, or one that cannot reach Kafka, is the one whose metrics matter.
+    for name, service in named(rendered, "Service").items():
+        if name.endswith("-metrics"):
+            assert service["spec"]["publishNotReadyAddresses"] is True, name
+
+
+def _get(url: str) -> tuple[int, bytes]:
     try:
-        url = f"http://127.0.0.1:{server.server_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as answer:
-            assert answer.status == 200
-            assert b"# HELP" in answer.read()
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _get_json(url: str) -> tuple[int, dict[str, Any]]:
+    status, body = _get(url)
+    answer: dict[str, Any] = json.loads(body)
+    return status, answer
+
+
+def test_the_server_the_processes_start_answers_metrics_and_both_probe_paths() -> None:
+    # What wavestack/cli.py starts on a metrics port, here on a free loopback port.
+    health = Health()
+    server = serve(0, "127.0.0.1", health)
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        status, metrics = _get(f"{base}/metrics")
+        assert status == 200
+        assert b"# HELP" in metrics
+        for path in ("/healthz", "/readyz"):
+            status, body = _get_json(base + path)
+            assert (status, body["reason"]) == (503, "starting"), path
+        health.beat()
+        health.assigned({TopicPartition("p.events", 0)})
+        assert _get_json(f"{base}/healthz")[0] == 200
+        status, body = _get_json(f"{base}/readyz")
+        assert status == 200
+        assert body == {
+            "status": "ready",
+            "detail": "consuming",
+            "partitions": ["p.events:0"],
+            "standby": False,
+            "phase": "ready",
+            "since_seconds": body["since_seconds"],
+        }
     finally:
-        server.shutdown()
-        thread.join(5)
+        server.close()
 
 
 def test_every_variable_set_is_a_real_setting_with_a_valid_value(rendered: list[Resource]) -> None:

@@ -8,20 +8,32 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "api", "streams", "clipper", "projections", "wavestack", "vault", "client")
+PACKAGES = (
+    "schemas",
+    "api",
+    "streams",
+    "clipper",
+    "projections",
+    "wavestack",
+    "vault",
+    "client",
+    "probes",
+)
 
 # What each package may import from the others (itself is always allowed).
 ALLOWED: dict[str, set[str]] = {
     "schemas": set(),
     "clipper": {"schemas"},
-    "projections": {"schemas"},
-    "streams": {"schemas", "clipper", "vault"},
+    "projections": {"schemas", "probes"},
+    "streams": {"schemas", "clipper", "vault", "probes"},
     "api": {"schemas", "clipper", "vault"},
-    "wavestack": {"schemas", "projections", "streams", "clipper", "vault"},
+    "wavestack": {"schemas", "projections", "streams", "clipper", "vault", "probes"},
     # Credential encryption: the standard library and `cryptography` only (checked below).
     "vault": {"schemas"},
     # The SDK bots install: the command models, nothing of the server (DESIGN §1).
     "client": {"schemas"},
+    # The health probes every non-API process serves: they know none of the others.
+    "probes": set(),
 }
 # The CLI is the process wiring: it is the one place that starts the API.
 EXCEPTIONS = {("wavestack/cli.py", "api"), ("wavestack/dev.py", "api")}

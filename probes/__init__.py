@@ -1,0 +1,1 @@
+"""Health probes of the processes that serve no HTTP API: /healthz, /readyz and /metrics."""
