@@ -46,6 +46,8 @@ class ClipPlan:
     # How much earlier than asked the clip begins: 0 in accurate mode.
     start_offset: float
     frame: Frame | None
+    # The -ss before -i: ffmpeg's progress times count from it.
+    input_seek: float = 0.0
 
 
 def input_args(ffmpeg: str = "ffmpeg") -> list[str]:
@@ -155,6 +157,7 @@ def plan_clip(
         actual_start=actual_start,
         start_offset=spec.start - actual_start,
         frame=frame,
+        input_seek=seek.input_seek,
     )
 
 
@@ -172,15 +175,30 @@ def plan_thumbnail(
     Reframed like the clip and at most THUMBNAIL_MAX_WIDTH wide. In fast mode it shows
     the frame at the asked start, not the keyframe the copy begins with.
     """
+    return plan_still(source, spec.start, seek, output, aspect=spec.aspect, fmt=fmt, ffmpeg=ffmpeg)
+
+
+def plan_still(
+    source: Probe,
+    at: float,
+    seek: SeekPoint,
+    output: Path,
+    *,
+    aspect: ClipAspect = "source",
+    fmt: ThumbnailFormat = "jpg",
+    ffmpeg: str = "ffmpeg",
+) -> tuple[str, ...]:
+    """The frame of ``source`` at ``at`` seconds as one picture, reframed to ``aspect``
+    and at most THUMBNAIL_MAX_WIDTH wide; ``seek`` is the input seek to reach it from."""
     video = source.video
     if video is None:
         raise InvalidClipRequestError("an audio file has no picture for a thumbnail")
-    frame = reframe(video, spec.aspect)
+    frame = reframe(video, aspect)
     scale = f"scale=w='min({THUMBNAIL_MAX_WIDTH},iw)':h=-2"
     codec = ["-c:v", "mjpeg", "-q:v", "3"] if fmt == "jpg" else ["-c:v", "png"]
     argv = [*input_args(ffmpeg), "-ss", _s(seek.input_seek), "-i", ffmpeg_url(source.path)]
-    if spec.start > seek.input_seek:
-        argv += ["-ss", _s(spec.start - seek.input_seek)]
+    if at > seek.input_seek:
+        argv += ["-ss", _s(at - seek.input_seek)]
     argv += ["-map", f"0:{video.index}", "-frames:v", "1"]
     argv += ["-filter:v", ",".join(f for f in (frame.filters, scale) if f), *codec]
     argv += ["-fflags", "+bitexact", "-update", "1", "-f", "image2", ffmpeg_url(output)]

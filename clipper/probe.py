@@ -174,11 +174,11 @@ def ffprobe_args(ffprobe: str = "ffprobe") -> list[str]:
     ]
 
 
-async def run_ffprobe(argv: list[str], name: str, limits: ClipLimits) -> Any:
+async def run_ffprobe(argv: list[str], name: str, limits: ClipLimits, *, niceness: int = 0) -> Any:
     """Run an ffprobe command line that prints JSON; map its failures to MediaErrors."""
     try:
         async with asyncio.timeout(limits.probe_timeout_seconds):
-            done = await process.run(argv)
+            done = await process.run(argv, niceness=niceness)
     except TimeoutError as exc:
         raise ClipTimeoutError(
             f"reading {name!r} took longer than {limits.probe_timeout_seconds:g} s; "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import os
 import shutil
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from clipper.errors import ToolMissingError
 
@@ -17,6 +18,7 @@ TERMINATE_GRACE_SECONDS = 1.0
 STDERR_TAIL_BYTES = 8192
 MAX_STDOUT_BYTES = 32 * 1024 * 1024
 
+T = TypeVar("T")
 LineHandler = Callable[[str], Awaitable[None]]
 
 
@@ -39,8 +41,13 @@ def parent_death_prefix() -> tuple[str, ...]:
     return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
 
 
-async def run(argv: Sequence[str], *, on_line: LineHandler | None = None) -> Completed:
+async def run(
+    argv: Sequence[str], *, on_line: LineHandler | None = None, niceness: int = 0
+) -> Completed:
     """Run ``argv`` (never through a shell) and wait for it.
+
+    ``niceness`` > 0 runs it at a lower CPU priority: work that runs beside a cut and
+    should not slow it down.
 
     With ``on_line`` each stdout line goes to the handler as it arrives and stdout is
     not kept. Cancelling the caller (task.cancel(), asyncio.timeout) stops the process:
@@ -65,6 +72,9 @@ async def run(argv: Sequence[str], *, on_line: LineHandler | None = None) -> Com
         )
     except FileNotFoundError as exc:
         raise ToolMissingError(f"{argv[0]} is not installed or not on PATH") from exc
+    if niceness > 0:
+        with contextlib.suppress(ProcessLookupError):
+            os.setpriority(os.PRIO_PROCESS, proc.pid, niceness)
     assert proc.stdout is not None and proc.stderr is not None
     try:
         stdout, stderr = await asyncio.gather(
@@ -144,3 +154,8 @@ async def _read_tail(stream: asyncio.StreamReader) -> bytes:
     while chunk := await stream.read(65536):
         tail = (tail + chunk)[-STDERR_TAIL_BYTES:]
     return tail
+
+
+async def ready(value: T) -> T:
+    """A job whose result is already known, for a slot of ``together``."""
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -12,15 +13,25 @@ from typing import Any
 from clipper import process
 from clipper.errors import ClipTimeoutError, FfmpegError, LimitExceededError
 from clipper.limits import ClipLimits
-from clipper.paths import MediaRoot, ffmpeg_url
+from clipper.paths import MediaRoot
 from clipper.plan import ClipPlan, ThumbnailFormat, plan_clip, plan_thumbnail, with_progress
 from clipper.probe import Probe, probe, sha256_file
 from clipper.progress import ProgressCallback, ProgressTracker
 from clipper.request import ClipSpec
 from clipper.seek import SeekPoint, find_seek_point, landing_keyframe, predictable_seek
 from clipper.store import clip_path, discard, publish, sync_file, temp_path, thumbnail_path
+from clipper.verify import (
+    check_report,
+    check_streams,
+    copied_output,
+    copy_duration,
+    lineage_args,
+)
 from schemas.commands import ClipAspect, ClipFormat, ClipMode
 
+# The thumbnail and the keyframe lookup yield the CPU to the cut they run beside: the
+# cut is what the caller waits for, they have until it is hashed to finish.
+BESIDE_NICENESS = 10
 _VERSION = re.compile(r"^ffmpeg version (\S+)")
 
 
@@ -149,29 +160,9 @@ class ClipRunner:
         temp = temp_path(self.media.root, spec.format)
         thumb_temp = temp_path(self.media.root, self._thumbnail_format) if source.video else None
         try:
-            plan = await self._cut(source, spec, temp, thumb_temp, progress)
-            size = (await asyncio.to_thread(temp.stat)).st_size
-            if size >= self.limits.max_output_bytes:
-                raise LimitExceededError(
-                    f"the clip would be larger than the limit of {self.limits.max_output_bytes} "
-                    "bytes; ask for a shorter range or a smaller aspect"
-                )
-            # Our own output, bounded by -fs: hash it and flush it to disk while
-            # ffprobe checks it (all three only read the finished file).
-            out, digest, _ = await asyncio.gather(
-                probe(
-                    temp,
-                    self._output_limits,
-                    with_sha256=False,
-                    label="the clip",
-                    ffprobe=self._ffprobe,
-                ),
-                asyncio.to_thread(sha256_file, temp),
-                self._sync(temp, thumb_temp),
-            )
-            out = replace(out, sha256=digest)
-            _verify(out, source)
-            assert out.duration is not None
+            plan, out = await self._cut(source, spec, temp, thumb_temp, progress)
+            assert out.sha256 is not None and out.duration is not None
+            digest = out.sha256
             final = clip_path(self.media.root, digest, spec.format)
             thumb_final = None
             if thumb_temp is not None:
@@ -182,7 +173,8 @@ class ClipRunner:
                 )
             await asyncio.to_thread(publish, temp, final, durable=self._durable, synced=True)
         finally:
-            discard(temp, thumb_temp)
+            # In a thread: unlinking a large file takes the file system a while.
+            await asyncio.to_thread(discard, temp, thumb_temp)
         if progress is not None:
             await progress(1.0)
         return ClipResult(
@@ -211,7 +203,7 @@ class ClipRunner:
                 "aspect": spec.aspect,
                 "format": spec.format,
                 "ffmpeg_version": version,
-                "ffmpeg_args": _template(plan.argv, path, temp),
+                "ffmpeg_args": lineage_args(plan.argv, path, temp),
             },
             output=replace(out, path=final),
         )
@@ -229,8 +221,12 @@ class ClipRunner:
         output: Path,
         thumbnail: Path | None,
         progress: ProgressCallback | None,
-    ) -> ClipPlan:
-        """Run the cut, the thumbnail and (when it can wait) the keyframe lookup together."""
+    ) -> tuple[ClipPlan, Probe]:
+        """The cut, checked, described, hashed and flushed; its thumbnail made and flushed.
+
+        The thumbnail and (when it can wait) the keyframe lookup run beside ffmpeg, and
+        whatever of them is left when the cut ends goes on while the cut is hashed.
+        """
         input_seek = predictable_seek(source, spec.start)
         if input_seek is None:
             seek = await self._find_seek(source, spec)
@@ -238,14 +234,62 @@ class ClipRunner:
             seek = SeekPoint(input_seek, input_seek)
         plan = self._plan(source, spec, seek, output)
         lookup = input_seek is not None and spec.mode == "fast"
-        _, _, keyframe = await process.together(
-            self._run_ffmpeg(plan, progress),
-            self._thumbnail(source, spec, seek, thumbnail) if thumbnail else process.nothing(),
-            self._landing(source, spec.start) if lookup else process.nothing(),
+        beside = asyncio.ensure_future(
+            process.together(
+                self._thumbnail(source, spec, seek, thumbnail) if thumbnail else process.nothing(),
+                self._landing(source, spec.start) if lookup else process.nothing(),
+            )
         )
+        try:
+            report = await self._run_ffmpeg(plan, progress)
+            out = await self._finish(source, spec, plan, report, output)
+            _, keyframe = await beside
+            await self._sync(thumbnail)
+        except BaseException:
+            beside.cancel()
+            await asyncio.gather(beside, return_exceptions=True)
+            raise
         if keyframe is not None:
             plan = replace(plan, actual_start=keyframe, start_offset=spec.start - keyframe)
-        return plan
+        if spec.mode == "fast":
+            out = replace(out, duration=copy_duration(report, plan))
+        return plan, out
+
+    async def _finish(
+        self, source: Probe, spec: ClipSpec, plan: ClipPlan, report: ProgressTracker, temp: Path
+    ) -> Probe:
+        """The finished cut checked, described, hashed and flushed to disk.
+
+        ffmpeg's final report proves the file complete (verify.check_report). A stream
+        copy is described from the source; a re-encode is probed, since only ffprobe
+        knows exactly what the encoders made. Hash, flush and probe only read the
+        finished file, so they run at once.
+        """
+        size = (await asyncio.to_thread(temp.stat)).st_size
+        if size >= self.limits.max_output_bytes:
+            raise LimitExceededError(
+                f"the clip would be larger than the limit of {self.limits.max_output_bytes} "
+                "bytes; ask for a shorter range or a smaller aspect"
+            )
+        check_report(report, size, source)
+        described: Awaitable[Probe]
+        if spec.mode == "fast":
+            described = process.ready(copied_output(source, spec.format, plan, report, temp))
+        else:
+            described = probe(
+                temp,
+                self._output_limits,
+                with_sha256=False,
+                label="the clip",
+                ffprobe=self._ffprobe,
+            )
+        out: Probe
+        digest: str
+        out, digest, _ = await process.together(
+            described, asyncio.to_thread(sha256_file, temp), self._sync(temp)
+        )
+        check_streams(out, source)
+        return replace(out, sha256=digest)
 
     async def _source(self, path: Path, registered: Probe | None, *, with_sha256: bool) -> Probe:
         if registered is not None:
@@ -275,7 +319,12 @@ class ClipRunner:
 
     async def _landing(self, source: Probe, start: float) -> float:
         return await landing_keyframe(
-            source, start, start, limits=self.limits, ffprobe=self._ffprobe
+            source,
+            start,
+            start,
+            limits=self.limits,
+            ffprobe=self._ffprobe,
+            niceness=BESIDE_NICENESS,
         )
 
     def _plan(self, source: Probe, spec: ClipSpec, seek: SeekPoint, output: Path) -> ClipPlan:
@@ -288,7 +337,10 @@ class ClipRunner:
             ffmpeg=self._ffmpeg,
         )
 
-    async def _run_ffmpeg(self, plan: ClipPlan, progress: ProgressCallback | None) -> None:
+    async def _run_ffmpeg(
+        self, plan: ClipPlan, progress: ProgressCallback | None
+    ) -> ProgressTracker:
+        """Runs the cut; returns ffmpeg's final report of the file it wrote."""
         tracker = ProgressTracker(plan.expected_duration)
 
         async def on_line(line: str) -> None:
@@ -299,6 +351,7 @@ class ClipRunner:
         done = await process.run(with_progress(plan.argv), on_line=on_line)
         if done.returncode != 0:
             raise FfmpegError(f"ffmpeg failed to cut the clip: {self._last_line(done.stderr)}")
+        return tracker
 
     async def _thumbnail(
         self, source: Probe, spec: ClipSpec, seek: SeekPoint, output: Path
@@ -306,7 +359,7 @@ class ClipRunner:
         argv = plan_thumbnail(
             source, spec, seek, output, fmt=self._thumbnail_format, ffmpeg=self._ffmpeg
         )
-        done = await process.run(argv)
+        done = await process.run(argv, niceness=BESIDE_NICENESS)
         made = await asyncio.to_thread(lambda: output.is_file() and output.stat().st_size > 0)
         if done.returncode != 0 or not made:
             raise FfmpegError(f"ffmpeg failed to make a thumbnail: {self._last_line(done.stderr)}")
@@ -315,14 +368,3 @@ class ClipRunner:
         lines = [line for line in stderr.strip().splitlines() if line.strip()]
         # Messages reach users: no paths of this machine in them.
         return (lines[-1] if lines else "no message").replace(str(self.media.root), "<media>")
-
-
-def _verify(out: Probe, source: Probe) -> None:
-    if out.duration is None or (source.video is not None and out.video is None):
-        raise FfmpegError("ffmpeg produced a clip without the expected streams")
-
-
-def _template(argv: tuple[str, ...], source: Path, output: Path) -> list[str]:
-    """The command line with this machine's paths replaced by placeholders."""
-    swap = {ffmpeg_url(source): "{source}", ffmpeg_url(output): "{output}"}
-    return ["ffmpeg", *(swap.get(arg, arg) for arg in argv[1:])]

@@ -95,10 +95,16 @@ def predictable_seek(probe: Probe, start: float) -> float | None:
 
 
 async def landing_keyframe(
-    probe: Probe, input_seek: float, start: float, *, limits: ClipLimits, ffprobe: str
+    probe: Probe,
+    input_seek: float,
+    start: float,
+    *,
+    limits: ClipLimits,
+    ffprobe: str,
+    niceness: int = 0,
 ) -> float:
     """The keyframe ffmpeg starts from with ``-ss input_seek``, in seconds from the file's start."""
-    landing = await _land(probe, _us(input_seek), _us(start), limits, ffprobe)
+    landing = await _land(probe, _us(input_seek), _us(start), limits, ffprobe, niceness)
     if landing.first_keyframe_us is None:
         raise FfmpegError("the source has no keyframe near the asked start")
     return landing.first_keyframe_us / US
@@ -113,7 +119,7 @@ def ffmpeg_seek_target_us(probe: Probe, seek_us: int) -> int:
 
 
 async def _land(
-    probe: Probe, seek_us: int, start_us: int, limits: ClipLimits, ffprobe: str
+    probe: Probe, seek_us: int, start_us: int, limits: ClipLimits, ffprobe: str, niceness: int = 0
 ) -> _Landing:
     """Replay ffmpeg's seek for ``-ss seek_us`` and list the keyframes up to ``start``."""
     stream = probe.video or probe.audio
@@ -133,7 +139,7 @@ async def _land(
         f"{_seconds(target)}%{_seconds(until)}",
         ffmpeg_url(probe.path),
     ]
-    data = await run_ffprobe(argv, probe.path.name, limits)
+    data = await run_ffprobe(argv, probe.path.name, limits, niceness=niceness)
     keyframes: list[int] = []
     for packet in data.get("packets") or []:
         pts = packet.get("pts_time")

@@ -26,6 +26,14 @@ def thumbnail_path(root: Path, clip_sha256: str, ext: str) -> Path:
     return root / CLIPS_DIR / clip_sha256[:2] / f"{clip_sha256}.thumb.{ext}"
 
 
+def source_thumbnail_path(root: Path, asset_id: uuid.UUID, ext: str) -> Path:
+    """A registered source's thumbnail, named by its asset: two assets of the same file
+    (two uploads of it, a clip registered again) each own theirs, so deleting one asset
+    never takes another's thumbnail, and no name is ever a clip's (named by sha256)."""
+    name = asset_id.hex
+    return root / CLIPS_DIR / name[:2] / f"{name}.thumb.{ext}"
+
+
 def temp_path(root: Path, ext: str) -> Path:
     """A fresh name for a file being written; never a name any reader looks for."""
     partial = root / PARTIAL_DIR
@@ -47,18 +55,39 @@ def publish(temp: Path, final: Path, *, durable: bool = True, synced: bool = Fal
 
     ``durable`` syncs the data before the rename (unless the caller already did:
     ``synced``) and the directory after, so that even a power cut never leaves an
-    empty or partial file at ``final``.
+    empty or partial file at ``final``. When ``final`` already holds a file of the
+    same size, it is kept and ``temp`` is left for the caller to discard.
     """
     final.parent.mkdir(parents=True, exist_ok=True)
+    if _same_size(temp, final):
+        # Content-addressed: a file of this name and size is these very bytes, put
+        # there (synced) by an earlier run. Replacing it would only make the file
+        # system free the old copy's blocks inside the directory sync below.
+        if durable:
+            _sync_directory(final.parent)
+        return
     if durable and not synced:
         sync_file(temp)
     os.replace(temp, final)
     if durable:
-        fd = os.open(final.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _sync_directory(final.parent)
+
+
+def _same_size(temp: Path, final: Path) -> bool:
+    try:
+        there = final.lstat()
+    except FileNotFoundError:
+        return False
+    return stat.S_ISREG(there.st_mode) and there.st_size == temp.stat().st_size
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the names in ``directory`` (a rename into it) survive a power cut."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def discard(*paths: Path | None) -> None:
