@@ -25,6 +25,8 @@ class RecordAssetProbe(Command):
     AGGREGATE_TYPE: ClassVar[str] = "asset"
 
     media: MediaInfo
+    # A video's still, made by the prober in the organization's space (None: none made).
+    thumbnail_path: str | None = None
 
 
 class FailAssetRegistration(Command):

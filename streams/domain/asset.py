@@ -99,6 +99,7 @@ def _record_probe(command: RecordAssetProbe, state: AssetState | None) -> Decisi
             title=state.title,
             project_id=state.project_id,
             media=command.media,
+            thumbnail_path=command.thumbnail_path,
         )
     )
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
 import structlog
 from aiokafka import AIOKafkaProducer
 
-from clipper import ClipLimits, MediaError, MediaRoot, probe
+from clipper import ClipLimits, MediaError, MediaRoot, Probe, probe
+from clipper.still import make_source_thumbnail
 from schemas.agent_commands import MAX_REASON_CHARS, FailAssetRegistration, RecordAssetProbe
 from schemas.base import Message
 from schemas.catalog import Topics
@@ -45,8 +47,10 @@ class AssetProber(EventHandler):
             bound.info("asset_already_probed")
             metrics.AGENT_EVENTS.labels(self.name, "skipped").inc()
             return
-        # The path is relative to the organization's own space (docs/clipping.md).
-        report = await examine(self.media.space(envelope.org_id), self.limits, event)
+        # The path is relative to the organization's own space (docs/clipping.md), and
+        # so is the thumbnail of a video.
+        space = self.media.space(envelope.org_id)
+        report = await examine(space, self.limits, event, thumbnail_for=asset_id)
         # One probe result per asset: a re-probe after a crash repeats this command id.
         command = command_for(envelope, report, derived_id(asset_id, "probe"), asset_id)
         await self.send([command], bound)
@@ -60,9 +64,16 @@ class AssetProber(EventHandler):
 
 
 async def examine(
-    media: MediaRoot, limits: ClipLimits, event: AssetRegistrationRequested
+    media: MediaRoot,
+    limits: ClipLimits,
+    event: AssetRegistrationRequested,
+    *,
+    thumbnail_for: uuid.UUID | None = None,
 ) -> Report:
-    """What the file is, or a reason the user can act on (never a path of this machine)."""
+    """What the file is, or a reason the user can act on (never a path of this machine).
+
+    A video also gets the thumbnail of the asset ``thumbnail_for`` (when given).
+    """
     try:
         path = media.resolve(event.path)
         found = await probe(path, limits, label=event.path)
@@ -79,7 +90,22 @@ async def examine(
             f"{event.path!r} is {_a(found.kind)} file, not {_a(event.kind)}; "
             f"register it with kind={found.kind}",
         )
-    return RecordAssetProbe(media=media_info(found))
+    thumbnail = None
+    if thumbnail_for is not None and found.kind == "video":
+        thumbnail = await _thumbnail(media, limits, found, thumbnail_for, event.path)
+    return RecordAssetProbe(media=media_info(found), thumbnail_path=thumbnail)
+
+
+async def _thumbnail(
+    media: MediaRoot, limits: ClipLimits, found: Probe, asset_id: uuid.UUID, name: str
+) -> str | None:
+    """The video's thumbnail, or None when it cannot be made: the file is still a good
+    source, and a missing still is no reason to refuse it (the route answers 404)."""
+    try:
+        return await make_source_thumbnail(media, found, asset_id, limits)
+    except (MediaError, OSError) as exc:
+        log.warning("source_thumbnail_failed", path=name, error=str(exc))
+        return None
 
 
 def _refused(code: str, reason: str) -> FailAssetRegistration:
