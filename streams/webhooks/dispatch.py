@@ -39,13 +39,15 @@ from vault import keytable, webhook_secrets
 from vault.keyring import KeyRing, VaultError
 
 ACTOR = Actor(sub="wavestack-webhooks", kind="service")
-# A claim takes up to this many lanes' worth of a subscription's due rows, and a
-# subscription is claimed for again only once fewer than a lane's worth are left: one
+# A subscription is claimed for while it holds fewer than CLAIM_LANES lanes' worth of
+# unsent rows (a lane in requests and one waiting, so its lane never runs dry while a
+# claim query is on its way), and a claim takes up to CLAIM_LANES lanes' worth: one
 # claim query per CLAIM_LANES x lane deliveries of a busy subscription.
 CLAIM_LANES = 2
-# Claimed rows in this process at once. Each subscription holds at most
-# (CLAIM_LANES + 1) x its lane of them, so stuck subscribers starve the others only past
-# MAX_IN_FLIGHT / ((CLAIM_LANES + 1) x lane).
+HELD_LANES = 2 * CLAIM_LANES
+# Claimed rows in this process at once. Each subscription holds fewer than HELD_LANES x
+# its lane of them, so stuck subscribers starve the others only past
+# MAX_IN_FLIGHT / (HELD_LANES x lane).
 MAX_IN_FLIGHT = 5000
 
 log = structlog.get_logger("streams.webhooks")
@@ -80,7 +82,7 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         # Long enough for a row to wait behind the rows claimed before it, lane by lane,
         # each of them timing out, and then time out itself.
-        self.claim_seconds = (CLAIM_LANES + 1) * timeout_seconds + 5
+        self.claim_seconds = HELD_LANES * timeout_seconds + 5
         self.wake = asyncio.Event()
         self.lanes: dict[uuid.UUID, asyncio.Semaphore] = {}
         self.in_flight: dict[uuid.UUID, int] = {}
@@ -110,13 +112,14 @@ class Dispatcher:
         if room <= 0:
             self.crowded = True
             return
-        busy = [s for s, n in self.in_flight.items() if n >= self.per_subscription]
+        enough = CLAIM_LANES * self.per_subscription
+        busy = [s for s, n in self.in_flight.items() if n >= enough]
         async with self.pool.acquire() as conn:
             rows = await store.claim(
                 conn,
                 self.db_schema,
                 busy,
-                CLAIM_LANES * self.per_subscription,
+                enough,
                 room,
                 self.claim_seconds,
             )
@@ -144,7 +147,7 @@ class Dispatcher:
             # A claim only when this subscription just stopped being busy (or rows were
             # left for want of room): waking on every request ran a claim query per
             # delivery, nearly all of them finding the subscription still busy.
-            if left == self.per_subscription - 1 or self.crowded:
+            if left == CLAIM_LANES * self.per_subscription - 1 or self.crowded:
                 self.wake.set()
 
         try:
