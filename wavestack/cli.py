@@ -14,6 +14,7 @@ from aiokafka.errors import KafkaError
 from pydantic import ValidationError
 
 from probes.server import serve as serve_probes
+from wavestack import runtime
 from wavestack.errors import UserError
 from wavestack.logging import configure_logging, report_error
 from wavestack.operator import commands as operator_commands
@@ -324,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wavestack: invalid settings: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_format, settings.log_level)
+    runtime.prepare()
     try:
         handler: Handler = args.handler
         return handler(settings, args)

@@ -26,6 +26,7 @@ from tests.bench import (
     upload,
     webhooks,
 )
+from wavestack import runtime
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
@@ -138,4 +139,7 @@ async def main(only: set[str]) -> int:
 
 
 if __name__ == "__main__":
+    # The limits (raw aiokafka loops, bare clients) on the loop and collector the
+    # product runs with.
+    runtime.prepare()
     sys.exit(asyncio.run(main(set(sys.argv[1:]))))

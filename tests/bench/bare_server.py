@@ -13,6 +13,8 @@ import uuid
 
 from aiohttp import web
 
+from wavestack import runtime
+
 
 async def accept(request: web.Request) -> web.Response:
     body = await request.json()
@@ -35,6 +37,7 @@ def serve(port: int, reuse_port: bool) -> None:
 
 
 def main() -> None:
+    runtime.prepare()  # the API's loop and collector: the ceiling is aiohttp's, not theirs
     port = int(sys.argv[1])
     processes = int(sys.argv[2]) if len(sys.argv) > 2 else 1
     if processes == 1:

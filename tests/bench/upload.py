@@ -22,6 +22,7 @@ from aiohttp import web
 from api.auth.cli import issue_token_from_settings
 from tests.bench.harness import free_port, running, wait_http
 from tests.processes import Child, settings_env
+from wavestack import runtime
 from wavestack.settings import Settings
 
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -144,6 +145,7 @@ _FOLDER = web.AppKey("folder", Path)
 
 
 def main() -> None:
+    runtime.prepare()  # the API's loop and collector
     app = web.Application()
     app[_FOLDER] = Path(sys.argv[2])
     app.router.add_patch("/upload", _bare_patch)

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from streams.worker import ROLES, main
+from wavestack import runtime
 from wavestack.logging import configure_logging
 from wavestack.settings import Settings
 
@@ -23,6 +24,7 @@ if __name__ == "__main__":
         sys.exit(f"usage: run_worker.py {'|'.join(ROLES)}")
     settings = Settings()
     configure_logging(settings.log_format, settings.log_level)
+    runtime.prepare()  # as `wavestack worker` runs
     if gate := os.environ.get("TEST_WORKER_GATE"):
         print("waiting for the gate", flush=True)
         while not Path(gate).exists():
