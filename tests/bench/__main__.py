@@ -15,6 +15,7 @@ from typing import Any
 from tests.bench import (
     clipping,
     decider,
+    discord,
     harness,
     ingest,
     jwt_cost,
@@ -47,6 +48,7 @@ TARGETS = {
     "scheduler lateness, 1,000 items due at one second": "p99 <= 2 s",
     "webhook deliveries vs bare aiohttp": ">= 0.3",
     "webhook event -> delivered at 100/s": "p99 <= 1 s",
+    "Discord interaction -> deferred answer, stack loaded": "p99 <= 250 ms (deadline 3 s)",
 }
 
 
@@ -133,6 +135,14 @@ async def main(only: set[str]) -> int:
                     f"aiohttp ({webhooks.LANES} in flight); event -> delivered at "
                     f"{webhooks.RATE}/s",
                     await webhooks.run(settings),
+                )
+        if not only or "discord" in only:
+            async with fresh() as settings:
+                show(
+                    f"Discord interactions at {discord.RATE}/s -> deferred answer (type 5), "
+                    f"API + worker + projector + integrations; quiet, with /v1/queue at "
+                    f"{discord.LOAD_RATE}/s, and a bare aiohttp verify-and-answer",
+                    await discord.run(settings, workdir),
                 )
     print("\nTargets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
     return 0
