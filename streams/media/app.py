@@ -28,6 +28,7 @@ from streams.media.clipping import ClipHandler
 from streams.media.deletion import AssetRemover
 from streams.media.jobs import TABLE, Jobs
 from streams.media.lanes import Lanes, Work
+from streams.media.sources import KnownSources
 from streams.media.sweeper import sweep, sweep_interval
 from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
@@ -86,12 +87,16 @@ class MediaProcess:
         self.jobs = Tables(root, TABLE, jobs_changelog(settings), self.producer)
         media_root = Path(settings.media_root)
         limits = ClipLimits.from_settings(settings)
+        # Sources probed and hashed by registration or a clip, for the clips after it.
+        known = KnownSources()
         self.agent = EventAgent(
             self.producer,
             self.topics,
             [
-                AssetProber(self.producer, self.topics, media_root, limits),
-                ClipHandler(self.producer, self.topics, ClipRunner(media_root, limits)),
+                AssetProber(self.producer, self.topics, media_root, limits, known=known),
+                ClipHandler(
+                    self.producer, self.topics, ClipRunner(media_root, limits), known=known
+                ),
                 AssetRemover(self.producer, self.topics, media_root),
             ],
         )

@@ -21,6 +21,7 @@ from streams import metrics
 from streams.media.agent import EventHandler, command_for
 from streams.media.jobs import Job, Jobs
 from streams.media.lineage import media_info
+from streams.media.sources import KnownSources
 
 Report = RecordAssetProbe | FailAssetRegistration
 
@@ -32,11 +33,18 @@ class AssetProber(EventHandler):
     handles: ClassVar[frozenset[str]] = frozenset({AssetRegistrationRequested.TYPE})
 
     def __init__(
-        self, producer: AIOKafkaProducer, topics: Topics, media_root: Path, limits: ClipLimits
+        self,
+        producer: AIOKafkaProducer,
+        topics: Topics,
+        media_root: Path,
+        limits: ClipLimits,
+        *,
+        known: KnownSources | None = None,
     ) -> None:
         super().__init__(producer, topics)
         self.media = MediaRoot(media_root)
         self.limits = limits
+        self.known = known or KnownSources()
 
     async def handle(self, decoded: Decoded[Message], jobs: Jobs, bound: Any) -> None:
         envelope, event = decoded.envelope, decoded.as_(AssetRegistrationRequested)
@@ -50,7 +58,7 @@ class AssetProber(EventHandler):
         # The path is relative to the organization's own space (docs/clipping.md), and
         # so is the thumbnail of a video.
         space = self.media.space(envelope.org_id)
-        report = await examine(space, self.limits, event, thumbnail_for=asset_id)
+        report = await examine(space, self.limits, event, thumbnail_for=asset_id, known=self.known)
         # One probe result per asset: a re-probe after a crash repeats this command id.
         command = command_for(envelope, report, derived_id(asset_id, "probe"), asset_id)
         await self.send([command], bound)
@@ -69,6 +77,7 @@ async def examine(
     event: AssetRegistrationRequested,
     *,
     thumbnail_for: uuid.UUID | None = None,
+    known: KnownSources | None = None,
 ) -> Report:
     """What the file is, or a reason the user can act on (never a path of this machine).
 
@@ -76,7 +85,11 @@ async def examine(
     """
     try:
         path = media.resolve(event.path)
-        found = await probe(path, limits, label=event.path)
+        # Remembered by ``known``: the first clip of the asset need not hash it again.
+        if known is None:
+            found = await probe(path, limits, label=event.path)
+        else:
+            found = await known.probe(path, limits, label=event.path)
     except MediaError as exc:
         if not exc.user_fault:  # ffprobe missing or broken: the operator must know
             log.error("probe_failed", code=exc.code, error=exc.message, path=event.path)

@@ -23,7 +23,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from clipper import ClipLimits, ClipResult, ClipRunner, ClipSpec, MediaError, probe
+from clipper import ClipLimits, ClipResult, ClipRunner, ClipSpec, MediaError
 from schemas.agent_commands import (
     MAX_REASON_CHARS,
     CompleteClip,
@@ -43,6 +43,7 @@ from streams.media.agent import EventHandler, command_for
 from streams.media.jobs import Job, Jobs
 from streams.media.lineage import lineage, media_info
 from streams.media.progress import ProgressReporter
+from streams.media.sources import KnownSources
 from streams.runtime.producing import send_once
 
 log = structlog.get_logger("streams.media.clipping")
@@ -67,9 +68,17 @@ class ClipHandler(EventHandler):
     name: ClassVar[str] = "clips"
     handles: ClassVar[frozenset[str]] = frozenset({ClipRequested.TYPE})
 
-    def __init__(self, producer: AIOKafkaProducer, topics: Topics, runner: ClipRunner) -> None:
+    def __init__(
+        self,
+        producer: AIOKafkaProducer,
+        topics: Topics,
+        runner: ClipRunner,
+        *,
+        known: KnownSources | None = None,
+    ) -> None:
         super().__init__(producer, topics)
         self.runner = runner
+        self.known = known or KnownSources()
 
     @property
     def limits(self) -> ClipLimits:
@@ -170,7 +179,8 @@ class ClipHandler(EventHandler):
         runner = self.runner.in_space(self.runner.media.space(envelope.org_id))
         # Resolving refuses anything outside the space (escapes, links out, URLs).
         path = runner.media.resolve(source.path, field="source.path")
-        found = await probe(path, self.limits, label=source.path)
+        # Read and hashed once per file: again only when it changed (sources.py).
+        found = await self.known.probe(path, self.limits, label=source.path)
         if source.sha256 is not None and found.sha256 != source.sha256:
             raise SourceChangedError(
                 f"{source.path!r} has changed since it was registered (its sha256 differs); "
