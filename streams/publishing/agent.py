@@ -1,50 +1,82 @@
-"""The publisher's agent: events in log order, attempts beside it, acks in log order.
+"""The publisher's routing: which events are its own, folded in log order, and the work they ask.
 
-Folding is done in the agent, one event at a time, so the tables see every item's
-events in order. An attempt (a platform call) runs as a task; the event that started
-it is acked only once it ended, and every event after it waits for that ack (the
-pipeline acks in order), so a crash redelivers every event whose work was not done.
-``WINDOW`` bounds the events in flight, hence the attempts running at once.
+Most events on the topic are not the publisher's: ``wanted`` answers that from the
+``type`` header with one lookup, before anything is parsed. An unreadable message
+that may be ours, or one whose fold hits a bug of ours, goes to the DLQ (the letter
+is work like an attempt: its offset is committed once the DLQ has it).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from typing import cast
+from typing import Any
 
-import faust
-from faust.streams import Stream
-from faust.types import EventT, StreamT
+import structlog
+from aiokafka import AIOKafkaProducer
 
 from schemas.catalog import Topics
-from streams.publishing.handler import PublishHandler
-from streams.runtime.acking import AckPipeline
-from streams.runtime.faust_agent import EventAgent
+from schemas.codec import DecodeError, read
+from streams.decider.poison import salvage
+from streams.publishing.handler import PublishHandler, Work
+from streams.runtime.producing import send_dead_letters
+from streams.runtime.sending import TYPE_HEADER, Consumed, DeadLetters
 
+# The consumer its dead letters and their metric name (the Faust agent's, kept).
+CONSUMER = "media-agent"
+# Events taken but not finished (attempts running), past which fetching pauses.
 WINDOW = 256
 
+log = structlog.get_logger("streams.agents")
 
-class PublisherAgent(EventAgent):
-    def __init__(self, app: faust.App, topics: Topics, handlers: Sequence[PublishHandler]) -> None:
-        super().__init__(app, topics, handlers)
-        self.handlers = handlers
 
-    async def run(self, stream: StreamT[bytes]) -> None:
-        manual = cast(Stream[bytes], stream).noack()
-        event: EventT[bytes]
-        running: set[asyncio.Task[None]] = set()
+class PublisherAgent:
+    def __init__(self, producer: AIOKafkaProducer, topics: Topics, handler: PublishHandler) -> None:
+        self.producer = producer
+        self.handler = handler
+        self._by_header = {kind.encode() for kind in handler.handles}
+        self.dead_letters = DeadLetters(topics.dlq, CONSUMER)
+
+    def wanted(self, headers: Sequence[tuple[str, bytes]]) -> bool:
+        """False only for an event whose ``type`` header names no event of ours."""
+        for key, value in headers:
+            if key == TYPE_HEADER:
+                return value in self._by_header
+        return True  # no header (older records): parse it to know
+
+    def plan(self, message: Consumed, key_at: Any) -> Work | None:
+        """Folds ``message`` if it is ours; the work it asks for, or None (done as read).
+
+        ``key_at(key)``: tells the tables which partition the item's events are on,
+        before its record is read.
+        """
+        bound = log.bind(partition=message.partition, offset=message.offset)
         try:
-            async with AckPipeline(manual.ack, WINDOW) as pipeline:
-                async for event in manual.events():
-                    await self.process(event.message)
-                    attempts = [t for h in self.handlers for t in h.take_spawned()]
-                    running.update(attempts)
-                    for task in attempts:
-                        task.add_done_callback(running.discard)
-                    await pipeline.push(event, list(attempts))
-        finally:
-            # Stopping: an attempt cut off here keeps its calling mark and its event
-            # stays unacked, so the next start reconciles it.
-            for task in running:
-                task.cancel()
+            event = read(message.value)
+        except DecodeError as exc:
+            if self._someone_elses(message.value):
+                return None
+            return self.dead_letter(message, str(exc), bound, "poison")
+        envelope = event.envelope
+        if envelope.type not in self.handler.handles:
+            return None
+        bound = bound.bind(
+            handler=self.handler.name,
+            event_id=str(envelope.id),
+            org_id=envelope.org_id,
+            aggregate_id=str(envelope.aggregate_id),
+        )
+        key_at(str(envelope.aggregate_id))
+        try:
+            return self.handler.take(event, bound)
+        except Exception as exc:  # a bug of ours: keep the event re-drivable from the DLQ
+            bound.exception("handler_failed")
+            return self.dead_letter(message, f"{self.handler.name} error: {exc!r}", bound, "error")
+
+    async def dead_letter(self, message: Consumed, reason: str, bound: Any, cause: str) -> None:
+        letter = self.dead_letters.letter(message, reason, cause, bound)
+        await send_dead_letters(self.dead_letters, self.producer, [letter], bound)
+
+    def _someone_elses(self, value: bytes | None) -> bool:
+        """An unreadable message that names a type we do not take is not our poison."""
+        kind = salvage(value).get("type")
+        return isinstance(kind, str) and kind not in self.handler.handles

@@ -1,248 +1,283 @@
-"""The publisher's Faust app: its own consumer group on the events topic, and the scheduler.
+"""The publisher's process: its consumer group on the events topic, its tables, the scheduler.
 
-Its own group (``<prefix>-publisher``), apart from the decider and the media app: a
-clip that runs for minutes never delays a post, and publishing scales with its own
-processes. One agent at concurrency 1 (faust #606): events are folded in log order,
-attempts run beside it and are acked in log order (streams/publishing/agent.py). Its
-HTTP session, its PostgreSQL pool (the key table) and its adapters are opened once,
-on start, and closed on stop.
+Its own group (``<prefix>-publisher``), apart from the decider and the media
+process: a clip that runs for minutes never delays a post, and publishing scales with
+its own processes. A plain aiokafka loop like theirs (docs/decisions.md): per
+fetched batch the publisher's events are folded in log order into its tables
+(streams/publishing/state.py), attempts start beside the loop, the batch's writes go
+to the changelogs at once, then offsets are committed, never past an attempt that
+has not ended (streams/runtime/offsets.py), so a crash redelivers every event whose
+work was not done. ``WINDOW`` bounds the attempts running at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
-from typing import Any, Protocol, cast
+from functools import partial
+from pathlib import Path
+from typing import Any
 
-import aiohttp
-import asyncpg
-import mode
 import structlog
-from faust.types import StreamT
-from pydantic import SecretStr
+from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
 
 from schemas.catalog import Topics
+from schemas.codec import encode
 from schemas.envelope import Envelope
 from streams.publishing.adapters.backoff import Backoff
-from streams.publishing.adapters.base import Adapter
-from streams.publishing.adapters.http import create_session
-from streams.publishing.adapters.registry import BaseUrls, create_adapters, utc_now
-from streams.publishing.agent import PublisherAgent
+from streams.publishing.adapters.registry import utc_now
+from streams.publishing.agent import WINDOW, PublisherAgent
 from streams.publishing.attempt import AttemptPolicy, AttemptRunner
+from streams.publishing.attempts import Attempts
 from streams.publishing.connections import Connections
+from streams.publishing.handler import PublishHandler
 from streams.publishing.metrics_reader import MetricsReader
 from streams.publishing.metrics_schedule import ReadSchedule
-from streams.publishing.metrics_tracking import ReadingPublishHandler, Reads
+from streams.publishing.metrics_tracking import Reads
+from streams.publishing.resources import PublisherSettings, Resources
 from streams.publishing.scheduler import Scheduler
+from streams.publishing.state import TABLES, State, changelog_topic
 from streams.publishing.tracking import Tracker
-from streams.runtime.app import (
-    StreamsApp,
-    StreamsSettings,
-    create_streams_app,
-    json_table,
-    raw_topic,
-)
-from streams.runtime.sending import SharedFlush
-from vault import keytable
-from vault.keyring import ring_from_setting
+from streams.runtime.changelog import ensure_compacted
+from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.offsets import Offsets
+from streams.runtime.process import Rebalance, run_until_signalled
+from streams.runtime.producing import produce
+from streams.runtime.sending import Outgoing, SharedFlush
+from vault.keyring import KeyRing, ring_from_setting
 
 ROLE = "publisher"
-AGENT = "publisher-agent"
-# One event may keep the agent busy for a whole platform call and its reports.
-BUSY_MARGIN_SECONDS = 120.0
+READY_MESSAGE = "Worker ready"
+MAX_BATCH = 1000
+COMMIT_INTERVAL_SECONDS = 1.0
+# A revoked partition's attempts get this long to end; the rest are cancelled (their
+# calling marks make the new owner reconcile). Well within the rebalance timeout.
+REVOKE_GRACE_SECONDS = 3.0
+LINGER_MS = 5
 
 log = structlog.get_logger("streams.publishing")
 
 
-class PublisherSettings(StreamsSettings, Protocol):
-    @property
-    def dsn(self) -> str: ...
-    @property
-    def db_schema(self) -> str: ...
-    @property
-    def secret_key(self) -> SecretStr | None: ...
-    @property
-    def platform_discord_base_url(self) -> str: ...
-    @property
-    def platform_youtube_base_url(self) -> str: ...
-    @property
-    def platform_x_base_url(self) -> str: ...
-    @property
-    def egress_allow_private(self) -> bool: ...
-    @property
-    def publish_retry_base_seconds(self) -> float: ...
-    @property
-    def publish_retry_cap_seconds(self) -> float: ...
-    @property
-    def publish_max_attempts(self) -> int: ...
-    @property
-    def publish_timeout_seconds(self) -> float: ...
-    @property
-    def publish_read_timeout_seconds(self) -> float: ...
-    @property
-    def publish_start_max_age_seconds(self) -> float: ...
-    @property
-    def publish_tick_seconds(self) -> float: ...
-    @property
-    def metrics_early_interval_seconds(self) -> float: ...
-    @property
-    def metrics_late_interval_seconds(self) -> float: ...
-    @property
-    def metrics_early_period_seconds(self) -> float: ...
-    @property
-    def metrics_window_seconds(self) -> float: ...
-    @property
-    def metrics_tick_seconds(self) -> float: ...
-    @property
-    def metrics_concurrency(self) -> int: ...
+def group_id(settings: PublisherSettings) -> str:
+    return f"{settings.topic_prefix}-{ROLE}"
 
 
-class Resources:
-    """The session, the adapters on it and the key-table pool: opened in the app's loop."""
+class PublisherProcess:
+    """Owns the clients; ``run`` works until ``stop`` is called."""
 
-    def __init__(self, settings: PublisherSettings, connections: Connections) -> None:
+    def __init__(self, settings: PublisherSettings, ring: KeyRing) -> None:
         self.settings = settings
-        self.connections = connections
-        self.adapters: dict[str, Adapter] = {}
-        self.session: aiohttp.ClientSession | None = None
-        self.pool: asyncpg.Pool | None = None
-        self.ready = asyncio.Event()
+        self.topics = Topics(settings.topic_prefix)
+        self.stopping = asyncio.Event()
+        self.ready = False
+        # Held while records are taken and offsets committed, and by the rebalance
+        # listener: a partition never goes while its records are being taken.
+        self.lock = asyncio.Lock()
+        group = group_id(settings)
+        self.consumer = group_member(settings, group, ROLE, max_poll_records=MAX_BATCH)
+        self.restorer = changelog_reader(settings)
+        self.producer = durable_producer(settings, linger_ms=LINGER_MS)
+        self.state = State(Path(settings.worker_data_dir) / ROLE / group, group, self.producer)
+        self.tracker = Tracker(self.state.items, self.state.due)
+        self.connections = Connections(None, settings.db_schema, ring)
+        self.resources = Resources(settings, self.connections)
+        # Attempts side by side, each flushing its calling mark: one flush per round.
+        self.flush = SharedFlush(self.state.flush)
+        policy = AttemptPolicy(
+            backoff=Backoff(
+                base_seconds=settings.publish_retry_base_seconds,
+                cap_seconds=settings.publish_retry_cap_seconds,
+                max_attempts=settings.publish_max_attempts,
+            ),
+            start_max_age=timedelta(seconds=settings.publish_start_max_age_seconds),
+        )
+        adapters = self.resources.adapters
+        runner = AttemptRunner(
+            self.tracker, adapters, self.connections, policy, self.report, self.flush, utc_now
+        )
+        schedule = ReadSchedule.from_settings(settings)
+        reads = Reads(self.state.reads)
+        handler = PublishHandler(
+            self.tracker,
+            self.connections,
+            runner,
+            reads=reads,
+            adapters=adapters,
+            schedule=schedule,
+            clock=utc_now,
+        )
+        self.agent = PublisherAgent(self.producer, self.topics, handler)
+        self.attempts = Attempts()
+        self.offsets = Offsets()
+        self.scheduler = Scheduler(self.send, self.topics, self.tracker)
+        self.reader = MetricsReader(
+            self.send,
+            self.topics,
+            reads,
+            adapters,
+            self.connections,
+            schedule,
+            utc_now,
+            settings.metrics_concurrency,
+        )
+        self._last_commit = 0.0
 
-    async def open(self) -> None:
+    async def send(self, batch: list[Outgoing], bound: Any) -> None:
+        await produce(self.producer, batch, bound)
+
+    async def report(self, envelopes: list[Envelope], bound: Any) -> None:
+        """An attempt's commands, keyed by their item, acked before the attempt goes on."""
+        commands = self.topics.commands
+        batch = [Outgoing(commands, str(e.aggregate_id).encode(), encode(e)) for e in envelopes]
+        await produce(self.producer, batch, bound)
+
+    async def run(self) -> None:
         settings = self.settings
-        timeout = aiohttp.ClientTimeout(
-            total=settings.publish_timeout_seconds,
-            connect=10,
-            sock_connect=10,
-            sock_read=settings.publish_read_timeout_seconds,
-        )
-        self.session = create_session(allow_private=settings.egress_allow_private, timeout=timeout)
-        urls = BaseUrls(
-            discord=settings.platform_discord_base_url,
-            youtube=settings.platform_youtube_base_url,
-            x=settings.platform_x_base_url,
-        )
-        self.adapters.update(create_adapters(self.session, urls))
-        self.pool = await asyncpg.create_pool(settings.dsn, min_size=1, max_size=4)
-        async with self.pool.acquire() as conn:
-            await keytable.create_table(conn, settings.db_schema)
-        self.connections.pool = self.pool
-        self.ready.set()
+        for table in TABLES:
+            await ensure_compacted(
+                settings.kafka,
+                changelog_topic(group_id(settings), table),
+                settings.topic_partitions,
+                settings.topic_replication_factor,
+            )
+        await self.resources.open()
+        await self.producer.start()
+        await self.restorer.start()
+        self.consumer.subscribe([self.topics.events], listener=Rebalance(self))
+        await self.consumer.start()
+        timers = [
+            asyncio.create_task(self._every(settings.publish_tick_seconds, self.scheduler.tick)),
+            asyncio.create_task(self._every(settings.metrics_tick_seconds, self.reader.tick)),
+        ]
+        log.info("publisher_started", group=group_id(settings))
+        try:
+            while not self.stopping.is_set():
+                self._pace()
+                fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+                async with self.lock:
+                    for tp, records in fetched.items():
+                        self._take(tp, records)
+                    await self._commit(force=False)
+        finally:
+            for timer in timers:
+                timer.cancel()
+            await self._finish()
+            await self.close()
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def _every(self, seconds: float, tick: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await tick()
+            except Exception:  # the next tick tries again; a bug must not stop the timer
+                log.exception("timer_tick_failed", timer=getattr(tick, "__qualname__", "?"))
+
+    def _pace(self) -> None:
+        """Pauses fetching while ``WINDOW`` attempts run; the loop keeps polling meanwhile."""
+        assigned = self.consumer.assignment()
+        if len(self.attempts) >= WINDOW:
+            self.consumer.pause(*assigned)
+        elif self.consumer.paused():
+            self.consumer.resume(*assigned)
+
+    def _take(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        offsets = self.offsets.partitions.get(tp)
+        if offsets is None:
+            return  # revoked since the fetch: its new owner reads these
+        partition = tp.partition
+
+        def key_at(key: str) -> None:
+            self.state.locate(key, partition)
+
+        for record in records:
+            work = self.agent.plan(record, key_at) if self.agent.wanted(record.headers) else None
+            if work is None:
+                offsets.passed(record.offset)
+                continue
+            offsets.opened(record.offset)
+            self.attempts.start(tp, work, partial(offsets.finished, record.offset))
+
+    async def _commit(self, *, force: bool, only: set[TopicPartition] | None = None) -> None:
+        """The folds of everything taken on the changelogs, then the offsets of what ended.
+
+        The positions are read before the flush: an attempt that ended by then wrote
+        its last marks already, so the flush carries them before the commit passes it.
+        """
+        due = self.offsets.due(only)
+        await self.flush()
+        now = time.monotonic()
+        if not due or (not force and now - self._last_commit < COMMIT_INTERVAL_SECONDS):
+            return
+        try:
+            await self.consumer.commit(due)
+        except CommitFailedError:
+            # The group moved on (a rebalance): the new owner redoes what is uncommitted.
+            log.warning("commit_failed_rebalanced", partitions=len(due))
+            return
+        except KafkaError as exc:
+            log.warning("commit_failed", error=repr(exc))
+            return
+        self._last_commit = now
+        self.offsets.committed(due)
+
+    async def _finish(self) -> None:
+        """Shutdown: attempts are cut off (their calling marks and uncommitted events make
+        the restart reconcile them), the rest is flushed and committed."""
+        cancelled = await self.attempts.cancel(lambda tp: True)
+        if cancelled:
+            log.info("unfinished_attempts_left_for_the_restart", count=cancelled)
+        await self.reader.stop()
+        async with self.lock:
+            await self._commit(force=True)
 
     async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
-        if self.pool is not None:
-            await self.pool.close()
+        """Stops the clients and closes the stores (no LeaveGroup: static membership)."""
+        await self.consumer.stop()
+        await self.restorer.stop()
+        await self.producer.stop()
+        await self.resources.close()
+        self.state.close_all()
+
+    async def assigned(self, partitions: set[TopicPartition]) -> None:
+        async with self.lock:
+            for tp in sorted(partitions):
+                await self.state.open(tp.partition, self.restorer)
+                self.offsets.assign(tp)
+            log.info("due_index_rebuilt", entries=self.tracker.reindex())
+        if not self.ready:
+            self.ready = True
+            # The line operators and the tests wait for, as faust's worker printed it.
+            log.warning(READY_MESSAGE, partitions=sorted(tp.partition for tp in partitions))
+
+    async def revoked(self, partitions: set[TopicPartition]) -> None:
+        """Attempts of revoked partitions get a moment, then stop; what ended is committed."""
+        gone = set(partitions)
+        if not gone:
+            return  # aiokafka calls this on the first join too
+        async with self.lock:
+            await self.attempts.wait(REVOKE_GRACE_SECONDS, lambda tp: tp in gone)
+            cancelled = await self.attempts.cancel(lambda tp: tp in gone)
+            await self._commit(force=True, only=gone)
+            for tp in gone:
+                self.offsets.revoke(tp)
+                self.state.close(tp.partition)
+            # In the same step as the close: the scheduler never sees a gone item.
+            self.tracker.reindex()
+            log.info(
+                "partitions_revoked",
+                partitions=sorted(tp.partition for tp in gone),
+                cancelled=cancelled,
+            )
 
 
-def create_app(settings: PublisherSettings, *, web: bool = False) -> StreamsApp:
+def main(settings: PublisherSettings) -> None:
+    """Runs the publisher until SIGTERM or SIGINT (MissingKeyRing first, without a ring)."""
     secret = settings.secret_key
     value = None if secret is None else secret.get_secret_value()
     ring = ring_from_setting(value, "the publisher can't open connections")
-    topics = Topics(settings.topic_prefix)
-    busy = settings.publish_timeout_seconds + BUSY_MARGIN_SECONDS
-    app = create_streams_app(settings, ROLE, busy_seconds=busy, web=web)
-    # Running attempts would hold faust's shutdown for up to their timeout.
-    app.stop_first = (AGENT,)
-    partitions = settings.topic_partitions
-    items = json_table(app, "publisher_items", partitions, "Queue item id -> folded item.")
-    due = json_table(app, "publisher_due", partitions, "Queue item id -> its next attempt.")
-    tracker = Tracker(items, due)
-
-    async def reindex(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
-        # After recovery, before the streams resume: the tables hold this process's
-        # partitions, written by faust rather than through the tracker.
-        log.info("due_index_rebuilt", entries=tracker.reindex())
-
-    async def forget(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
-        tracker.index.replace(())  # the revoked partitions' items are someone else's now
-
-    # mode types its handlers with mypy_extensions' argument kinds, which no def matches.
-    app.on_rebalance_complete.connect(cast(Any, reindex))
-    app.on_partitions_revoked.connect(cast(Any, forget))
-    reads = Reads(
-        json_table(app, "publisher_reads", partitions, "Queue item id -> post read back.")
-    )
-    schedule = ReadSchedule.from_settings(settings)
-    connections = Connections(None, settings.db_schema, ring)
-    resources = Resources(settings, connections)
-
-    @app.service
-    class Opened(mode.Service):
-        async def on_start(self) -> None:
-            await resources.open()
-
-        async def on_stop(self) -> None:
-            await reader.stop()
-            await resources.close()
-
-    policy = AttemptPolicy(
-        backoff=Backoff(
-            base_seconds=settings.publish_retry_base_seconds,
-            cap_seconds=settings.publish_retry_cap_seconds,
-            max_attempts=settings.publish_max_attempts,
-        ),
-        start_max_age=timedelta(seconds=settings.publish_start_max_age_seconds),
-    )
-
-    async def send(envelopes: list[Envelope], bound: Any) -> None:
-        await handler.send(envelopes, bound)
-
-    async def flush_producer() -> None:
-        await app.producer.flush()
-
-    # Attempts run side by side, each flushing its calling mark: one flush per round.
-    flush = SharedFlush(flush_producer)
-    runner = AttemptRunner(tracker, resources.adapters, connections, policy, send, flush, utc_now)
-    handler = ReadingPublishHandler(
-        app,
-        topics,
-        tracker,
-        connections,
-        runner,
-        reads=reads,
-        adapters=resources.adapters,
-        schedule=schedule,
-        clock=utc_now,
-    )
-    agent = PublisherAgent(app, topics, [handler])
-
-    async def run_agent(stream: StreamT[bytes]) -> None:
-        await resources.ready.wait()
-        await agent.run(stream)
-
-    app.agent(raw_topic(app, topics.events), name=AGENT, concurrency=1)(run_agent)
-    scheduler = Scheduler(app, topics, tracker)
-
-    async def tick() -> None:
-        if not resources.ready.is_set():
-            return
-        try:
-            await scheduler.tick()
-        except Exception:  # the next tick tries again; a bug must not stop the timer
-            log.exception("scheduler_tick_failed")
-
-    app.timer(settings.publish_tick_seconds, name="publish-scheduler")(tick)
-    # Reading back published posts' figures: the same adapters, session and connections.
-    reader = MetricsReader(
-        app,
-        topics,
-        reads,
-        resources.adapters,
-        connections,
-        schedule,
-        utc_now,
-        settings.metrics_concurrency,
-    )
-
-    async def read_tick() -> None:
-        if not resources.ready.is_set():
-            return
-        try:
-            await reader.tick()
-        except Exception:  # the next tick tries again; a bug must not stop the timer
-            log.exception("metrics_tick_failed")
-
-    app.timer(settings.metrics_tick_seconds, name="metrics-reader")(read_tick)
-    return app
+    run_until_signalled(lambda: PublisherProcess(settings, ring))

@@ -21,7 +21,6 @@ from typing import Any
 import asyncpg
 import structlog
 from aiokafka.errors import KafkaError
-from faust.exceptions import ProducerSendError
 
 from schemas.base import Command
 from schemas.envelope import Envelope
@@ -55,7 +54,7 @@ log = structlog.get_logger("streams.publishing.attempt")
 
 # Kafka, PostgreSQL or the network failing under an attempt: nothing about the item
 # is wrong, so the attempt must run again, not be reported as failed.
-OUTAGES = (KafkaError, ProducerSendError, asyncpg.PostgresError, OSError)
+OUTAGES = (KafkaError, asyncpg.PostgresError, OSError)
 
 Send = Callable[[list[Envelope], Any], Any]
 

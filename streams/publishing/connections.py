@@ -6,6 +6,7 @@ is never logged, put in a result, or written anywhere.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 
@@ -33,11 +34,10 @@ class Connections:
         self.pool = pool
         self.db_schema = db_schema
         self.ring = ring
+        self._loading: dict[uuid.UUID, asyncio.Future[keytable.StoredConnection | None]] = {}
 
     async def open(self, connection_id: uuid.UUID, org_id: str, platform: str) -> Opened | Unusable:
-        assert self.pool is not None
-        async with self.pool.acquire() as conn:
-            stored = await keytable.load(conn, self.db_schema, str(connection_id))
+        stored = await self._load(connection_id)
         if stored is None or stored.org_id != org_id:
             return Unusable(
                 "the item's connection was deleted (or never finished connecting): "
@@ -56,6 +56,25 @@ class Connections:
                 "the connection's credentials can't be decrypted with the configured keys: "
                 "an operator must restore the key ring, or connect the account again"
             )
+
+    async def _load(self, connection_id: uuid.UUID) -> keytable.StoredConnection | None:
+        """The row, read once for every attempt that asks while it is being read.
+
+        A thousand attempts due at one second on one connection made a thousand
+        identical queries; sharing one read is the same as each reading at that
+        moment. Nothing is kept after it: a deleted row is seen by the next read.
+        """
+        loading = self._loading.get(connection_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._query(connection_id))
+            self._loading[connection_id] = loading
+            loading.add_done_callback(lambda _: self._loading.pop(connection_id, None))
+        return await asyncio.shield(loading)
+
+    async def _query(self, connection_id: uuid.UUID) -> keytable.StoredConnection | None:
+        assert self.pool is not None
+        async with self.pool.acquire() as conn:
+            return await keytable.load(conn, self.db_schema, str(connection_id))
 
     async def destroy(self, connection_id: uuid.UUID) -> bool:
         assert self.pool is not None

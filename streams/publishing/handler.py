@@ -2,20 +2,20 @@
 
 Every queue item event is folded with the decider's own ``evolve`` (one definition
 of the lifecycle), skipping events already folded (redelivered decisions repeat
-them with the same sequence). ``PublishStarted`` then runs the attempt;
-``ConnectionDeleted`` destroys the connection's data key.
+them with the same sequence). Folding is synchronous, in the events loop, so the
+tables see every item's events in log order; what an event asks beyond that is
+returned as work to run beside the loop: ``PublishStarted`` runs the attempt,
+``ConnectionDeleted`` destroys the connection's data key. ``ItemPublished`` and
+``PostMetricsRecorded`` keep the read-back entries (streams/publishing/metrics_tracking.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from datetime import datetime
 from typing import Any, ClassVar
 
-import faust
-
 from schemas.base import Message
-from schemas.catalog import Topics
 from schemas.codec import Decoded
 from schemas.events import ItemCancelled, ItemEnqueued, ItemRescheduled
 from schemas.publishing import (
@@ -24,6 +24,7 @@ from schemas.publishing import (
     ItemPublished,
     ItemRetried,
     ItemUnconfirmed,
+    PostMetricsRecorded,
     PublishAttemptFailed,
     PublishCheckpointed,
     PublishReconciled,
@@ -31,10 +32,12 @@ from schemas.publishing import (
 )
 from streams import metrics
 from streams.domain.queue import evolve
+from streams.publishing.adapters.base import Adapter
 from streams.publishing.attempt import OUTAGES, AttemptRunner
 from streams.publishing.connections import Connections
+from streams.publishing.metrics_schedule import ReadSchedule
+from streams.publishing.metrics_tracking import Reads, on_published, on_recorded
 from streams.publishing.tracking import Tracked, Tracker
-from streams.runtime.faust_agent import EventHandler
 
 QUEUE_EVENTS = (
     ItemEnqueued,
@@ -50,45 +53,64 @@ QUEUE_EVENTS = (
     ItemRetried,
 )
 
+Work = Coroutine[Any, Any, None]
 
-class PublishHandler(EventHandler):
+
+class PublishHandler:
     name: ClassVar[str] = "publisher"
     handles: ClassVar[frozenset[str]] = frozenset(
-        {e.TYPE for e in QUEUE_EVENTS} | {ConnectionDeleted.TYPE}
+        {e.TYPE for e in QUEUE_EVENTS} | {ConnectionDeleted.TYPE, PostMetricsRecorded.TYPE}
     )
 
     def __init__(
         self,
-        app: faust.App,
-        topics: Topics,
         tracker: Tracker,
         connections: Connections,
         runner: AttemptRunner,
+        *,
+        reads: Reads,
+        adapters: Mapping[str, Adapter],
+        schedule: ReadSchedule,
+        clock: Callable[[], datetime],
     ) -> None:
-        super().__init__(app, topics)
         self.tracker = tracker
         self.connections = connections
         self.runner = runner
-        # Attempts started by the event being handled; the agent acks it once they end.
-        self.spawned: list[asyncio.Task[None]] = []
+        self.reads = reads
+        # Filled when the publisher's resources open, before the loop runs.
+        self.adapters = adapters
+        self.schedule = schedule
+        self.clock = clock
 
-    def take_spawned(self) -> list[asyncio.Task[None]]:
-        spawned, self.spawned = self.spawned, []
-        return spawned
-
-    async def handle(self, decoded: Decoded[Message], bound: Any) -> None:
+    def take(self, decoded: Decoded[Message], bound: Any) -> Work | None:
+        """Folds the event; returns the work it asks for beside the loop, if any."""
         envelope, event = decoded.envelope, decoded.message
-        if isinstance(event, ConnectionDeleted):
-            destroyed = await self.connections.destroy(envelope.aggregate_id)
-            bound.info("connection_key_destroyed", destroyed=destroyed)
-            return
         key = str(envelope.aggregate_id)
+        if isinstance(event, ConnectionDeleted):
+            return self._destroy(decoded, bound)
+        if isinstance(event, PostMetricsRecorded):
+            reading = self.reads.get(key)
+            if reading is not None and (envelope.sequence or 0) > reading.sequence:
+                self.reads.put(key, on_recorded(reading, envelope, event, self.schedule))
+            return None
         tracked = self.fold(key, decoded, bound)
-        if tracked is not None and isinstance(event, PublishStarted):
-            # Beside the agent: one slow platform doesn't hold up the other items. The
-            # task inherits the event's context, so its table writes go to its partition.
-            attempt = self.runner.run(key, envelope, event, tracked, bound)
-            self.spawned.append(asyncio.create_task(_guarded(attempt, bound)))
+        if tracked is None:
+            return None
+        if isinstance(event, PublishStarted):
+            # Beside the loop: one slow platform doesn't hold up the other items.
+            return _guarded(self.runner.run(key, envelope, event, tracked, bound), bound)
+        if isinstance(event, ItemPublished) and self.reads.get(key) is None:
+            adapter = self.adapters.get(tracked.platform)
+            readable = adapter is not None and adapter.reads_metrics
+            entry = on_published(tracked, envelope, event, readable, self.schedule, self.clock())
+            if entry is not None:
+                self.reads.put(key, entry)
+                bound.info("post_reads_scheduled", platform=tracked.platform)
+        return None
+
+    async def _destroy(self, decoded: Decoded[Message], bound: Any) -> None:
+        destroyed = await self.connections.destroy(decoded.envelope.aggregate_id)
+        bound.info("connection_key_destroyed", destroyed=destroyed)
 
     def fold(self, key: str, decoded: Decoded[Message], bound: Any) -> Tracked | None:
         envelope, event = decoded.envelope, decoded.message
@@ -115,12 +137,12 @@ class PublishHandler(EventHandler):
         return tracked
 
 
-async def _guarded(attempt: Coroutine[Any, Any, None], bound: Any) -> None:
-    """Runs an attempt. An outage is raised into the acks, which stop the process: its
-    event is redelivered after the restart and, with its calling mark, reconciled
-    before anything is sent again. A bug of ours was reported as the attempt's
-    failure by the runner already; one that breaks even that report is logged and
-    counted, its event acked, and the item stays ``publishing`` (see the runbook)."""
+async def _guarded(attempt: Work, bound: Any) -> None:
+    """Runs an attempt. An outage is raised, which stops the process: its event stays
+    uncommitted and, with its calling mark, is reconciled after the restart before
+    anything is sent again. A bug of ours was reported as the attempt's failure by
+    the runner already; one that breaks even that report is logged and counted, its
+    event passed, and the item stays ``publishing`` (see the runbook)."""
     try:
         await attempt
         metrics.AGENT_EVENTS.labels(PublishHandler.name, "attempt").inc()

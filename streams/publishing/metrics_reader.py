@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-import faust
 import structlog
 
 from schemas.catalog import Topics
@@ -30,8 +29,8 @@ from streams.publishing.adapters.base import Adapter, Failed, Metrics, NotAvaila
 from streams.publishing.connections import Connections, Unusable
 from streams.publishing.metrics_schedule import ReadSchedule
 from streams.publishing.metrics_tracking import Reading, Reads
-from streams.publishing.scheduler import PUBLISHER_ACTOR
-from streams.runtime.sending import Outgoing, produce
+from streams.publishing.scheduler import PUBLISHER_ACTOR, Produce
+from streams.runtime.sending import Outgoing
 
 # A round sent this long ago and still not on the table is sent again (same id).
 RESEND_SECONDS = 30.0
@@ -60,7 +59,7 @@ def round_command(result: Metrics | NotAvailable, round_: int, now: datetime) ->
 class MetricsReader:
     def __init__(
         self,
-        app: faust.App,
+        produce: Produce,
         topics: Topics,
         reads: Reads,
         adapters: Mapping[str, Adapter],
@@ -69,7 +68,7 @@ class MetricsReader:
         clock: Callable[[], datetime],
         concurrency: int,
     ) -> None:
-        self.app = app
+        self.produce = produce
         self.topics = topics
         self.reads = reads
         self.adapters = adapters
@@ -182,7 +181,7 @@ class MetricsReader:
             actor=PUBLISHER_ACTOR,
         )
         outgoing = Outgoing(self.topics.commands, key.encode(), encode(envelope))
-        await produce(self.app, [outgoing], bound)
+        await self.produce([outgoing], bound)
         self.sent[key] = (command.round, time.monotonic())
         self.deferred.pop(key, None)
         result = "gone" if command.gone else "read"

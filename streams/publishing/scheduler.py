@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
-import faust
 import structlog
 
 from schemas.catalog import Topics
@@ -26,10 +26,13 @@ from streams import metrics
 from streams.publishing import ids
 from streams.publishing.adapters.registry import utc_now
 from streams.publishing.tracking import Due, Tracker
-from streams.runtime.sending import Outgoing, produce
+from streams.runtime.sending import Outgoing
 
 PUBLISHER_ACTOR = Actor(sub="wavestack-publisher", kind="service")
 RESEND_SECONDS = 10.0
+
+# Produces a batch in order and waits for every ack (streams/runtime/producing.py).
+Produce = Callable[[list[Outgoing], Any], Awaitable[Any]]
 
 log = structlog.get_logger("streams.publishing.scheduler")
 
@@ -37,12 +40,12 @@ log = structlog.get_logger("streams.publishing.scheduler")
 class Scheduler:
     def __init__(
         self,
-        app: faust.App,
+        produce: Produce,
         topics: Topics,
         tracker: Tracker,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
-        self.app = app
+        self.produce = produce
         self.topics = topics
         self.tracker = tracker
         self.clock = clock
@@ -103,6 +106,6 @@ class Scheduler:
         if not batch:
             return
         bound = log.bind(count=len(batch))
-        await produce(self.app, batch, bound)
+        await self.produce(batch, bound)
         metrics.AGENT_EVENTS.labels("scheduler", "claimed").inc(len(batch))
         bound.info("publish_claims_sent")

@@ -4,11 +4,12 @@ The due table is mirrored in memory, sorted by time (``DueIndex``): every ``put`
 updates both, and after a rebalance (whose recovery writes the tables directly)
 ``reindex`` reads the table once.
 
-Two Faust tables keyed by item id, like the events, so both are co-partitioned with
-the events topic: ``publisher_items`` (the folded item plus what this publisher did
+Two tables keyed by item id, like the events, so both are co-partitioned with the
+events topic: ``publisher_items`` (the folded item plus what this publisher did
 about its attempts) and ``publisher_due`` (only items the scheduler may start: the
-timer scans this one, not every item ever queued). Written only by the events
-agent, inside its stream; restored from their changelogs after a restart.
+timer scans this one, not every item ever queued). Written by the events loop and
+the attempts it runs; restored from their changelogs after a restart
+(streams/publishing/state.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from schemas.envelope import Envelope
 from schemas.events import ItemEnqueued
 from streams.domain.publish import STARTABLE
 from streams.domain.queue import QueueItemState
+
+# Parsed records kept at most (a few attempts' worth of items in flight, many times over).
+PARSED_MAX = 4096
 
 
 class Tracked(BaseModel):
@@ -96,14 +100,32 @@ class Tracker:
         # The due table in memory, ordered by time: the scheduler's timer looks only at
         # what is due instead of reading every entry of the table on every tick.
         self.index = DueIndex()
+        # The records last written or read, by the very bytes they came from: an attempt
+        # and the loop read an item several times while its value sits unchanged in
+        # memory, and parsing it each time was a tenth of the publisher's time.
+        self._parsed: dict[str, tuple[bytes, Tracked]] = {}
 
     def get(self, item_id: str) -> Tracked | None:
         value = self.items.get(item_id)
-        return None if value is None else Tracked.model_validate_json(value)
+        if value is None:
+            return None
+        known = self._parsed.get(item_id)
+        if known is not None and known[0] is value:
+            return known[1]
+        tracked = Tracked.model_validate_json(value)
+        self._remember(item_id, value, tracked)
+        return tracked
+
+    def _remember(self, item_id: str, value: bytes, tracked: Tracked) -> None:
+        if len(self._parsed) >= PARSED_MAX:
+            self._parsed.clear()  # rare and cheap: the next reads parse again
+        self._parsed[item_id] = (value, tracked)
 
     def put(self, item_id: str, tracked: Tracked) -> None:
-        """Only inside the events agent's stream (faust writes that partition's changelog)."""
-        self.items[item_id] = tracked.model_dump_json().encode()
+        """In memory at once; on the changelog at the next flush (streams/publishing/state.py)."""
+        value = tracked.model_dump_json().encode()
+        self.items[item_id] = value
+        self._remember(item_id, value, tracked)
         entry = due_entry(tracked)
         self.index.set(item_id, entry)
         if entry is None:
@@ -114,8 +136,17 @@ class Tracker:
 
     def reindex(self) -> int:
         """Reads the index again from the table: after a rebalance, whose recovery wrote
-        the tables without ``put``. Faust iterates the partitions this process owns."""
-        self.index.replace((k, Due.model_validate_json(v)) for k, v in self.due.items())
+        the tables without ``put`` (the table iterates the partitions this process owns).
+
+        An entry its item says is not due is left out: the Faust app deleted entries
+        with tombstones, which a restore passes over (streams/publishing/state.py).
+        """
+        entries = []
+        for key, value in self.due.items():
+            tracked = self.get(key)
+            if tracked is None or due_entry(tracked) is not None:
+                entries.append((key, Due.model_validate_json(value)))
+        self.index.replace(entries)
         return len(self.index)
 
     def due_items(self, now: datetime) -> list[tuple[str, Due]]:

@@ -6,6 +6,7 @@ the local store only saves re-reading it after a restart on the same disk.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from rocksdict import Options, Rdict, WriteBatch
@@ -27,6 +28,12 @@ class KeyValueStore:
     def get(self, key: str) -> bytes | None:
         value = self._db.get(key.encode())
         return None if value is None else bytes(value)
+
+    def items(self) -> Iterator[tuple[str, bytes]]:
+        """Every key and value (not the offset): a process rebuilding an index on assignment."""
+        for key, value in self._db.items():
+            if isinstance(key, bytes) and key != OFFSET_KEY:  # raw mode: always bytes
+                yield key.decode(), bytes(value)
 
     def offset(self) -> int:
         """The last changelog offset applied (-1: nothing yet)."""

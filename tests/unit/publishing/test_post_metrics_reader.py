@@ -75,7 +75,7 @@ class Recording(MetricsReader):
     def __init__(self, adapter: Adapter, clock: list[datetime], usable: bool = True) -> None:
         self.table: dict[str, bytes] = {}
         super().__init__(
-            None,  # type: ignore[arg-type]  # no app: record() is replaced below
+            None,  # type: ignore[arg-type]  # nothing produced: record() is replaced below
             Topics("t"),
             Reads(self.table),
             {"x": adapter},
