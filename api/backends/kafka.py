@@ -12,6 +12,7 @@ from aiokafka.errors import KafkaError, KafkaTimeoutError, RequestTimedOutError
 
 from api.backends.errors import Unavailable
 from schemas.kafka_security import KafkaConnection, connection_of, kafka_client_options
+from schemas.partitioning import partition_for
 
 log = structlog.get_logger(__name__)
 
@@ -52,6 +53,7 @@ class CommandProducer:
                 enable_idempotence=True,
                 request_timeout_ms=15000,
                 linger_ms=0,
+                partitioner=partition_for,  # Kafka's partitions, hashed faster
             )
             try:
                 await asyncio.wait_for(producer.start(), CONNECT_TIMEOUT_S)

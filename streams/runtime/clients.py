@@ -13,6 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.kafka_security import kafka_client_options
+from schemas.partitioning import partition_for
 from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
 
 # Restoring a partition's store may take minutes on a new disk (docs/performance.md):
@@ -63,5 +64,6 @@ def durable_producer(
         enable_idempotence=True,
         linger_ms=linger_ms,
         max_request_size=MAX_REQUEST_BYTES,
+        partitioner=partition_for,
         **extra,
     )
