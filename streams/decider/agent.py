@@ -10,6 +10,9 @@ Per batch (whatever the consumer has, up to ``MAX_BATCH`` commands):
 4. write the records and the changelog offsets to the local stores;
 5. commit the batch's offsets.
 
+Steps 2 and 3 hand the producer one record batch per partition
+(``streams.runtime.batches``), not one record at a time.
+
 One round trip per step, whatever the batch size. A crash anywhere before 5 leaves
 the batch uncommitted, so it is decided again: before 3 from the old state, to the
 same events, ids and sequences (``now`` is each command's ``occurred_at``); after 3
@@ -20,8 +23,7 @@ drop the copies by event id (docs/architecture.md, "Decider").
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -36,6 +38,7 @@ from streams.decider.poison import Poison, read_command
 from streams.decider.record import AggregateRecord, dump_record
 from streams.decider.state import Stores
 from streams.decider.store import changelog_key
+from streams.runtime.batches import send_batched
 from streams.runtime.sending import (
     TYPE_HEADER,
     Consumed,
@@ -147,28 +150,21 @@ class Decider:
 
     async def apply(self, producer: AIOKafkaProducer, batch: Batch) -> None:
         """Steps 2-4 of the module docstring: events, then changelog, then local stores."""
-        await _send_all(producer, batch.outgoing)
+        await send_batched(producer, batch.outgoing)
         serialized = {
             partition: {key: dump_record(record) for key, record in records.items()}
             for partition, records in batch.changed.items()
             if records
         }
         changelog = [
-            (partition, key, value)
+            Outgoing(self.changelog, changelog_key(key), value, partition=partition)
             for partition, values in serialized.items()
             for key, value in values.items()
         ]
-        sent = await asyncio.gather(
-            *[
-                await producer.send(self.changelog, value, key=changelog_key(key), partition=p)
-                for p, key, value in changelog
-            ]
-        )
-        reached: dict[int, int] = {}
-        for (partition, _, _), metadata in zip(changelog, sent, strict=True):
-            reached[partition] = max(reached.get(partition, -1), metadata.offset)
+        reached = await send_batched(producer, changelog)
         for partition, values in serialized.items():
-            self.stores.write(partition, values, batch.changed[partition], reached.get(partition))
+            offset = reached.get(TopicPartition(self.changelog, partition))
+            self.stores.write(partition, values, batch.changed[partition], offset)
 
 
 def _events(topic: str, result: Result) -> list[Outgoing]:
@@ -176,11 +172,3 @@ def _events(topic: str, result: Result) -> list[Outgoing]:
         Outgoing(topic, result.key, value, [(TYPE_HEADER, kind.encode())])
         for value, kind in zip(result.values, result.types, strict=True)
     ]
-
-
-async def _send_all(producer: AIOKafkaProducer, batch: Sequence[Outgoing]) -> None:
-    """Hands everything to the producer in order, then waits for every ack."""
-    acks: list[Awaitable[Any]] = [
-        await producer.send(m.topic, m.value, key=m.key, headers=m.headers) for m in batch
-    ]
-    await asyncio.gather(*acks)
