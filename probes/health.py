@@ -114,7 +114,7 @@ class Health:
 
     def beat_on(self, loop: asyncio.AbstractEventLoop) -> None:
         """Beats every second on ``loop`` from the moment it runs (callbacks, no task)."""
-        if self._loop is loop:
+        if self._loop is loop or loop.is_closed():
             return
         self._loop = loop
         loop.call_soon(self._beat, loop)

@@ -18,12 +18,6 @@ import aiohttp
 from tests.processes import Child
 from wavestack.settings import Settings
 
-READY = {
-    "worker": "Worker ready",  # the decider (`--role decider`) and faust apps alike
-    "publisher": "Worker ready",
-    "projector": "partitions assigned",
-}
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -51,16 +45,14 @@ class Member(Child):
         self.settings = settings
         self.metrics_port = metrics_port
         self.starts = 0
-        self._mark = 0
 
     async def start(self) -> None:
         self.starts += 1
-        # The log file spans restarts; this start's lines are the ones after here.
-        self._mark = len(self.output())
         await super().start()
 
     async def ready(self, timeout: float = 120.0) -> None:
-        """Until this start is serving: the API answers /healthz, the others log READY."""
+        """Until this start is serving: the API answers /healthz, the others /readyz (their
+        partitions assigned and restored) on their metrics port, as Kubernetes asks."""
         deadline = asyncio.get_running_loop().time() + timeout
         while not await self._serving():
             if self.proc and self.proc.returncode is not None:
@@ -71,16 +63,18 @@ class Member(Child):
 
     async def _serving(self) -> bool:
         if self.command == "api":
-            try:
-                async with (
-                    aiohttp.ClientSession() as http,
-                    http.get(f"{self.base_url}/healthz", timeout=aiohttp.ClientTimeout(2)) as r,
-                ):
-                    return r.status == 200
-            except (aiohttp.ClientError, TimeoutError):
-                return False
-        # Faust logs "Worker ready" after every rebalance too: only this start's count.
-        return READY[self.command] in self.output()[self._mark :]
+            url = f"{self.base_url}/healthz"
+        else:
+            assert self.metrics_port is not None, f"{self.name} serves no probes"
+            url = f"http://127.0.0.1:{self.metrics_port}/readyz"
+        try:
+            async with (
+                aiohttp.ClientSession() as http,
+                http.get(url, timeout=aiohttp.ClientTimeout(2)) as r,
+            ):
+                return r.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
 
     async def restart(self) -> None:
         """Starts again at once and waits until it serves."""

@@ -108,6 +108,9 @@ class FakeLoop:
     def call_later(self, delay: float, callback: Callable[..., object], *args: object) -> None:
         self.scheduled.append((delay, callback, args))
 
+    def is_closed(self) -> bool:
+        return False
+
     def run_next(self) -> None:
         _, callback, args = self.scheduled.pop(0)
         callback(*args)
@@ -139,3 +142,12 @@ def test_beating_moves_to_a_new_loop_and_the_old_chain_ends() -> None:
     assert old.scheduled == []
     new.run_next()
     assert health.liveness().status == 200
+
+
+def test_a_closed_loop_is_left_alone() -> None:
+    """A Faust app made after its loop was closed must not fail on the heartbeat."""
+    health = Health(Clock())
+    loop = asyncio.new_event_loop()
+    loop.close()
+    health.beat_on(loop)
+    assert health.liveness().status == 503
