@@ -303,7 +303,7 @@ ROUTES: list[Route] = [
         "GET",
         "/v1/assets/{id}/thumbnail",
         content.asset_thumbnail,
-        "The asset's thumbnail picture (made with each clip)",
+        "The asset's thumbnail picture (made with each clip and each registered video)",
         READ,
         media="image/jpeg",
         answers=(

@@ -196,7 +196,10 @@ def plan_still(
     frame = reframe(video, aspect)
     scale = f"scale=w='min({THUMBNAIL_MAX_WIDTH},iw)':h=-2"
     codec = ["-c:v", "mjpeg", "-q:v", "3"] if fmt == "jpg" else ["-c:v", "png"]
-    argv = [*input_args(ffmpeg), "-ss", _s(seek.input_seek), "-i", ffmpeg_url(source.path)]
+    # One decoding thread: for a single frame, more threads only cost their start-up
+    # (and take CPU from the cut this runs beside).
+    argv = [*input_args(ffmpeg), "-threads", "1", "-ss", _s(seek.input_seek)]
+    argv += ["-i", ffmpeg_url(source.path)]
     if at > seek.input_seek:
         argv += ["-ss", _s(at - seek.input_seek)]
     argv += ["-map", f"0:{video.index}", "-frames:v", "1"]

@@ -125,7 +125,7 @@ async def asset_content(request: web.Request, who: Principal) -> web.StreamRespo
 
 
 async def asset_thumbnail(request: web.Request, who: Principal) -> web.StreamResponse:
-    """The still picture made with a clip; sources have none (404)."""
+    """The still picture made with a clip or a registered video; audio has none (404)."""
     asset = await get_asset(request.app[DATABASE], who.org_id, path_id(request, "asset"))
     if asset is None:
         raise not_found("asset")
