@@ -5,7 +5,8 @@ fresh topics; a webhook connection is made as the API makes it (key row, then
 `CreateConnection`). All items are queued a few seconds ahead of one whole second;
 the receiver (the Standard Webhooks fake, verifying every signature) stamps each
 first delivery. Lateness is receipt time minus `schedule_at`; throughput is the
-items over the time from that second to the last receipt.
+items over the time from that second to the last receipt; the publisher's CPU per
+post is its process's CPU time over the same span, divided by the items.
 
 The baseline is a bare aiohttp client posting the same signed payloads to a fresh
 receiver of the same kind, with the publisher's concurrency: `WINDOW` events in
@@ -30,6 +31,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from schemas.codec import decode
 from streams.publishing.agent import WINDOW
 from streams.publishing.signing import sign_headers
+from tests.bench.cpu import cpu_seconds
 from tests.bench.harness import percentile
 from tests.fakes.webhook import FakeWebhookReceiver
 from tests.integration.publishing.harness import whsec
@@ -87,7 +89,14 @@ async def through_publisher(base: Settings, workdir: Path) -> dict[str, float]:
         due = whole_second_ahead(LEAD_S)
         envelopes = [pipeline.enqueue(connection, due, f"Post {n}") for n in range(ITEMS)]
         await pipeline.send(envelopes)
+        # The publisher's CPU from the moment the items are due (their folds before it
+        # are not counted): a figure the shared machine's load changes less than rates.
+        await asyncio.sleep(max(0.0, due.timestamp() - time.time()))
+        proc = pipeline.publisher.proc
+        assert proc is not None
+        cpu = cpu_seconds(proc.pid)
         await wait_for_deliveries(receiver, ITEMS + 1, RUN_TIMEOUT_S)
+        cpu = cpu_seconds(proc.pid) - cpu
         ids = {str(e.aggregate_id) for e in envelopes}
         times = [t for item, t in receiver.received_at.items() if item in ids]
         late = [t - due.timestamp() for t in times]
@@ -109,6 +118,7 @@ async def through_publisher(base: Settings, workdir: Path) -> dict[str, float]:
             "lateness p99 (s)": percentile(late, 99),
             "lateness max (s)": max(late),
             "publisher posts/s": ITEMS / max(max(times) - due.timestamp(), 1e-3),
+            "publisher CPU ms per post": cpu * 1000 / ITEMS,
         }
     finally:
         await pipeline.stop()
