@@ -284,3 +284,26 @@ def test_every_container_is_bounded_and_locked_down(rendered: list[Resource]) ->
             assert context["allowPrivilegeEscalation"] is False, where
             assert context["capabilities"]["drop"] == ["ALL"], where
     assert named(rendered, "ServiceAccount")["wavestack"]["automountServiceAccountToken"] is False
+
+
+def test_every_process_can_be_given_kafka_sasl_credentials_from_the_secret(
+    rendered: list[Resource],
+) -> None:
+    """Every container talks to Kafka; its SASL user and password come from the Secret,
+    optional, so a cluster without SASL needs neither key."""
+    for _, template in pod_templates(rendered):
+        for container in template["spec"]["containers"]:
+            refs = {
+                e["name"]: e["valueFrom"]["secretKeyRef"]
+                for e in container.get("env", [])
+                if "secretKeyRef" in e.get("valueFrom", {})
+            }
+            for name, key in (
+                ("WAVESTACK_KAFKA_SASL_USERNAME", "kafka-sasl-username"),
+                ("WAVESTACK_KAFKA_SASL_PASSWORD", "kafka-sasl-password"),
+            ):
+                assert refs.get(name) == {
+                    "name": "wavestack-secrets",
+                    "key": key,
+                    "optional": True,
+                }, (container["name"], name)
