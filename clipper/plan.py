@@ -178,6 +178,19 @@ def plan_thumbnail(
     return plan_still(source, spec.start, seek, output, aspect=spec.aspect, fmt=fmt, ffmpeg=ffmpeg)
 
 
+def with_landing(argv: tuple[str, ...], source: Probe) -> tuple[str, ...]:
+    """``argv`` (a still whose input seek is its frame's time) also printing, as
+    framecrc on stdout, the first video packet its input seek lands on: the keyframe a
+    stream copy with the same seek starts from (seek.keyframe_from_framecrc reads it).
+
+    One process instead of a second ffprobe beside the cut.
+    """
+    video = source.video
+    assert video is not None
+    copy = ["-map", f"0:{video.index}", "-c", "copy", "-frames:v", "1"]
+    return (*argv, *copy, "-avoid_negative_ts", "disabled", "-f", "framecrc", "pipe:1")
+
+
 def plan_still(
     source: Probe,
     at: float,

@@ -14,11 +14,24 @@ from clipper import process
 from clipper.errors import ClipTimeoutError, FfmpegError, LimitExceededError
 from clipper.limits import ClipLimits
 from clipper.paths import MediaRoot
-from clipper.plan import ClipPlan, ThumbnailFormat, plan_clip, plan_thumbnail, with_progress
+from clipper.plan import (
+    ClipPlan,
+    ThumbnailFormat,
+    plan_clip,
+    plan_thumbnail,
+    with_landing,
+    with_progress,
+)
 from clipper.probe import Probe, probe, sha256_file
 from clipper.progress import ProgressCallback, ProgressTracker
 from clipper.request import ClipSpec
-from clipper.seek import SeekPoint, find_seek_point, landing_keyframe, predictable_seek
+from clipper.seek import (
+    SeekPoint,
+    find_seek_point,
+    keyframe_from_framecrc,
+    landing_keyframe,
+    predictable_seek,
+)
 from clipper.store import clip_path, discard, publish, sync_file, temp_path, thumbnail_path
 from clipper.verify import (
     check_report,
@@ -236,14 +249,19 @@ class ClipRunner:
         lookup = input_seek is not None and spec.mode == "fast"
         beside = asyncio.ensure_future(
             process.together(
-                self._thumbnail(source, spec, seek, thumbnail) if thumbnail else process.nothing(),
-                self._landing(source, spec.start) if lookup else process.nothing(),
+                self._thumbnail(source, spec, seek, thumbnail, landing=lookup)
+                if thumbnail
+                else process.nothing(),
+                self._landing(source, spec.start)
+                if lookup and not thumbnail
+                else process.nothing(),
             )
         )
         try:
             report = await self._run_ffmpeg(plan, progress)
             out = await self._finish(source, spec, plan, report, output)
-            _, keyframe = await beside
+            seen, looked_up = await beside
+            keyframe = looked_up if looked_up is not None else seen
             await self._sync(thumbnail)
         except BaseException:
             beside.cancel()
@@ -354,15 +372,23 @@ class ClipRunner:
         return tracker
 
     async def _thumbnail(
-        self, source: Probe, spec: ClipSpec, seek: SeekPoint, output: Path
-    ) -> None:
+        self, source: Probe, spec: ClipSpec, seek: SeekPoint, output: Path, *, landing: bool
+    ) -> float | None:
+        """Makes the thumbnail; with ``landing``, also returns the keyframe the cut starts
+        from, read from the same run (or, if it printed none, from ffprobe)."""
         argv = plan_thumbnail(
             source, spec, seek, output, fmt=self._thumbnail_format, ffmpeg=self._ffmpeg
         )
+        if landing:
+            argv = with_landing(argv, source)
         done = await process.run(argv, niceness=BESIDE_NICENESS)
         made = await asyncio.to_thread(lambda: output.is_file() and output.stat().st_size > 0)
         if done.returncode != 0 or not made:
             raise FfmpegError(f"ffmpeg failed to make a thumbnail: {self._last_line(done.stderr)}")
+        if not landing:
+            return None
+        keyframe = keyframe_from_framecrc(done.stdout, seek.input_seek)
+        return keyframe if keyframe is not None else await self._landing(source, spec.start)
 
     def _last_line(self, stderr: str) -> str:
         lines = [line for line in stderr.strip().splitlines() if line.strip()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from clipper.errors import FfmpegError
 from clipper.formats import DTS_HEURISTIC_US, SEEK_TO_PTS_DEMUXERS
@@ -108,6 +109,32 @@ async def landing_keyframe(
     if landing.first_keyframe_us is None:
         raise FfmpegError("the source has no keyframe near the asked start")
     return landing.first_keyframe_us / US
+
+
+def keyframe_from_framecrc(output: bytes, input_seek: float) -> float | None:
+    """The keyframe (seconds from the file's start) of ffmpeg's framecrc of the first
+    video packet after ``-ss input_seek``; None when the output has no packet line.
+
+    ffmpeg shifts timestamps by the seek and the file's start time, so the packet's
+    pts is where it lies relative to ``input_seek``.
+    """
+    time_base: Fraction | None = None
+    for raw in output.decode("ascii", "replace").splitlines():
+        line = raw.strip()
+        if line.startswith("#tb 0:"):
+            num, _, den = line.removeprefix("#tb 0:").strip().partition("/")
+            try:
+                time_base = Fraction(int(num), int(den))
+            except (ValueError, ZeroDivisionError):
+                return None
+        elif line and not line.startswith("#") and time_base is not None:
+            fields = [f.strip() for f in line.split(",")]
+            try:
+                pts = int(fields[2])
+            except (IndexError, ValueError):
+                return None
+            return round(input_seek + float(pts * time_base), 6)
+    return None
 
 
 def ffmpeg_seek_target_us(probe: Probe, seek_us: int) -> int:

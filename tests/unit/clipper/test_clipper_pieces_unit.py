@@ -8,7 +8,7 @@ import pytest
 
 from clipper import ClipLimits, Probe, StreamInfo
 from clipper.progress import ProgressTracker
-from clipper.seek import ffmpeg_seek_target_us
+from clipper.seek import ffmpeg_seek_target_us, keyframe_from_framecrc
 from wavestack.settings import Settings
 
 
@@ -57,3 +57,27 @@ def test_limits_come_from_the_settings_and_must_be_positive() -> None:
     assert limits == ClipLimits(3, 42.0, 1000, 2000, 640, 480)
     with pytest.raises(ValueError, match="concurrency"):
         ClipLimits(concurrency=0)
+
+
+FRAMECRC = b"""#extradata 0:       40, 0x05860b88
+#software: Lavf59.27.100
+#tb 0: 1/12288
+#media_type 0: video
+#codec_id 0: h264
+#dimensions 0: 1920x1080
+#sar 0: 1/1
+0,     -15974,     -15974,      512,   112076, 0x6b3c42d4
+"""
+
+
+def test_the_landing_keyframe_is_read_from_the_thumbnail_runs_framecrc() -> None:
+    # -ss 121.3 landed on the keyframe at 120 s: 15974/12288 s before the seek.
+    assert keyframe_from_framecrc(FRAMECRC, 121.3) == pytest.approx(120.0, abs=1e-4)
+    assert keyframe_from_framecrc(FRAMECRC.replace(b"-15974", b"0"), 120.0) == 120.0
+
+
+def test_a_framecrc_without_a_packet_or_time_base_gives_no_keyframe() -> None:
+    header_only = FRAMECRC.rsplit(b"\n0,", 1)[0]
+    assert keyframe_from_framecrc(header_only, 121.3) is None
+    assert keyframe_from_framecrc(FRAMECRC.replace(b"#tb 0: 1/12288\n", b""), 121.3) is None
+    assert keyframe_from_framecrc(b"", 1.0) is None
