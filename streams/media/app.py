@@ -18,7 +18,6 @@ from typing import Protocol
 
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
 
 from clipper import ClipLimits, ClipRunner, ClipSettings
 from schemas.catalog import Topics
@@ -33,6 +32,7 @@ from streams.media.sweeper import sweep, sweep_interval
 from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
 from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.consuming import commit_finished, pace
 from streams.runtime.offsets import Offsets, PartitionOffsets
 from streams.runtime.process import Rebalance, run_until_signalled
 from streams.runtime.table import Tables
@@ -123,7 +123,7 @@ class MediaProcess:
         log.info("media_started", group=group_id(settings))
         try:
             while not self.stopping.is_set():
-                self._pace()
+                pace(self.consumer, full=len(self.lanes) >= MAX_OPEN_WORK)
                 fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
                 async with self.lock:
                     for tp, records in fetched.items():
@@ -136,14 +136,6 @@ class MediaProcess:
 
     def stop(self) -> None:
         self.stopping.set()
-
-    def _pace(self) -> None:
-        """Pauses fetching while too much work is open; the loop keeps polling meanwhile."""
-        assigned = self.consumer.assignment()
-        if len(self.lanes) >= MAX_OPEN_WORK:
-            self.consumer.pause(*assigned)
-        elif self.consumer.paused():
-            self.consumer.resume(*assigned)
 
     def _take(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         offsets = self.offsets.partitions.get(tp)
@@ -170,20 +162,8 @@ class MediaProcess:
         now = time.monotonic()
         if not force and now - self._last_commit < COMMIT_INTERVAL_SECONDS:
             return
-        due = self.offsets.due(only)
-        if not due:
-            return
-        try:
-            await self.consumer.commit(due)
-        except CommitFailedError:
-            # The group moved on (a rebalance): the new owner redoes what is uncommitted.
-            log.warning("commit_failed_rebalanced", partitions=len(due))
-            return
-        except KafkaError as exc:
-            log.warning("commit_failed", error=repr(exc))
-            return
-        self._last_commit = now
-        self.offsets.committed(due)
+        if await commit_finished(self.consumer, self.offsets, self.offsets.due(only)):
+            self._last_commit = now
 
     async def _finish(self) -> None:
         """Shutdown: clips are cancelled (redone after the restart), probes get a moment."""

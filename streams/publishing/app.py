@@ -21,7 +21,6 @@ from typing import Any
 
 import structlog
 from aiokafka import ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
 
 from schemas.catalog import Topics
 from schemas.codec import encode
@@ -42,6 +41,7 @@ from streams.publishing.state import TABLES, State, changelog_topic
 from streams.publishing.tracking import Tracker
 from streams.runtime.changelog import ensure_compacted
 from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.consuming import commit_finished, pace
 from streams.runtime.offsets import Offsets
 from streams.runtime.process import Rebalance, run_until_signalled
 from streams.runtime.producing import produce
@@ -154,7 +154,7 @@ class PublisherProcess:
         log.info("publisher_started", group=group_id(settings))
         try:
             while not self.stopping.is_set():
-                self._pace()
+                pace(self.consumer, full=len(self.attempts) >= WINDOW)  # WINDOW attempts at once
                 fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
                 async with self.lock:
                     for tp, records in fetched.items():
@@ -176,14 +176,6 @@ class PublisherProcess:
                 await tick()
             except Exception:  # the next tick tries again; a bug must not stop the timer
                 log.exception("timer_tick_failed", timer=getattr(tick, "__qualname__", "?"))
-
-    def _pace(self) -> None:
-        """Pauses fetching while ``WINDOW`` attempts run; the loop keeps polling meanwhile."""
-        assigned = self.consumer.assignment()
-        if len(self.attempts) >= WINDOW:
-            self.consumer.pause(*assigned)
-        elif self.consumer.paused():
-            self.consumer.resume(*assigned)
 
     def _take(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         offsets = self.offsets.partitions.get(tp)
@@ -211,19 +203,10 @@ class PublisherProcess:
         due = self.offsets.due(only)
         await self.flush()
         now = time.monotonic()
-        if not due or (not force and now - self._last_commit < COMMIT_INTERVAL_SECONDS):
+        if not force and now - self._last_commit < COMMIT_INTERVAL_SECONDS:
             return
-        try:
-            await self.consumer.commit(due)
-        except CommitFailedError:
-            # The group moved on (a rebalance): the new owner redoes what is uncommitted.
-            log.warning("commit_failed_rebalanced", partitions=len(due))
-            return
-        except KafkaError as exc:
-            log.warning("commit_failed", error=repr(exc))
-            return
-        self._last_commit = now
-        self.offsets.committed(due)
+        if await commit_finished(self.consumer, self.offsets, due):
+            self._last_commit = now
 
     async def _finish(self) -> None:
         """Shutdown: attempts are cut off (their calling marks and uncommitted events make
