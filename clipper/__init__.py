@@ -19,7 +19,8 @@ from clipper.paths import MediaRoot, ffmpeg_url, validate_relative_path
 from clipper.plan import ClipPlan, plan_clip, plan_thumbnail
 from clipper.probe import Probe, StreamInfo, probe, probe_from_dict
 from clipper.request import ClipSpec
-from clipper.runner import ClipResult, ClipRunner
+from clipper.result import ClipResult
+from clipper.runner import ClipRunner
 from clipper.store import cleanup_stale_temp_files
 
 __all__ = [

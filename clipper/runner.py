@@ -6,9 +6,8 @@ import asyncio
 import copy
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from clipper import process
 from clipper.errors import ClipTimeoutError, FfmpegError, LimitExceededError
@@ -25,6 +24,7 @@ from clipper.plan import (
 from clipper.probe import Probe, probe, sha256_file
 from clipper.progress import ProgressCallback, ProgressTracker
 from clipper.request import ClipSpec
+from clipper.result import ClipResult, Made, clip_result
 from clipper.seek import (
     SeekPoint,
     find_seek_point,
@@ -38,37 +38,12 @@ from clipper.verify import (
     check_streams,
     copied_output,
     copy_duration,
-    lineage_args,
 )
-from schemas.commands import ClipAspect, ClipFormat, ClipMode
 
 # The thumbnail and the keyframe lookup yield the CPU to the cut they run beside: the
 # cut is what the caller waits for, they have until it is hashed to finish.
 BESIDE_NICENESS = 10
 _VERSION = re.compile(r"^ffmpeg version (\S+)")
-
-
-@dataclass(frozen=True)
-class ClipResult:
-    """A finished clip. Paths are relative to the media root."""
-
-    path: str
-    format: ClipFormat
-    mode: ClipMode
-    aspect: ClipAspect
-    duration: float
-    size: int
-    sha256: str
-    width: int | None
-    height: int | None
-    # Where the clip really starts in the source, and how much before the asked start.
-    actual_start: float
-    start_offset: float
-    thumbnail: str | None
-    # Everything needed to make the same clip again: source, range, settings, ffmpeg.
-    lineage: dict[str, Any]
-    # The finished clip as probed (at its final path): no need to probe it again.
-    output: Probe = field(repr=False)
 
 
 class ClipRunner:
@@ -174,7 +149,7 @@ class ClipRunner:
         thumb_temp = temp_path(self.media.root, self._thumbnail_format) if source.video else None
         try:
             plan, out = await self._cut(source, spec, temp, thumb_temp, progress)
-            assert out.sha256 is not None and out.duration is not None
+            assert out.sha256 is not None
             digest = out.sha256
             final = clip_path(self.media.root, digest, spec.format)
             thumb_final = None
@@ -190,36 +165,8 @@ class ClipRunner:
             await asyncio.to_thread(discard, temp, thumb_temp)
         if progress is not None:
             await progress(1.0)
-        return ClipResult(
-            path=self.media.relative(final),
-            format=spec.format,
-            mode=spec.mode,
-            aspect=spec.aspect,
-            duration=out.duration,
-            size=out.size,
-            sha256=digest,
-            width=out.width,
-            height=out.height,
-            actual_start=plan.actual_start,
-            start_offset=plan.start_offset,
-            thumbnail=self.media.relative(thumb_final) if thumb_final else None,
-            lineage={
-                "source": {
-                    "path": self.media.relative(path),
-                    "sha256": source.sha256,
-                    "size": source.size,
-                    "duration": source.duration,
-                },
-                "range": {"start": spec.start, "duration": spec.duration},
-                "actual_start": plan.actual_start,
-                "mode": spec.mode,
-                "aspect": spec.aspect,
-                "format": spec.format,
-                "ffmpeg_version": version,
-                "ffmpeg_args": lineage_args(plan.argv, path, temp),
-            },
-            output=replace(out, path=final),
-        )
+        made = Made(self.media, source, spec, plan, out, temp, final, thumb_final, version)
+        return clip_result(made)
 
     async def _sync(self, *paths: Path | None) -> None:
         if self._durable:
