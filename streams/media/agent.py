@@ -29,8 +29,9 @@ from streams import metrics
 from streams.decider.poison import salvage
 from streams.media.jobs import Jobs
 from streams.media.lanes import Work
+from streams.runtime.consuming import of_types
 from streams.runtime.producing import produce, send_dead_letters
-from streams.runtime.sending import TYPE_HEADER, Consumed, DeadLetters, Outgoing, SendRefused
+from streams.runtime.sending import Consumed, DeadLetters, Outgoing, SendRefused
 
 # The consumer name in DLQ headers and metrics (the Faust agent's name, kept).
 AGENT = "media-agent"
@@ -108,10 +109,7 @@ class EventAgent:
 
     def wanted(self, headers: Sequence[tuple[str, bytes]]) -> bool:
         """False only for an event whose ``type`` header names no handler of ours."""
-        for key, value in headers:
-            if key == TYPE_HEADER:
-                return value in self._by_header
-        return True  # no header (older records): parse it to know
+        return of_types(headers, self._by_header)
 
     def plan(self, message: Consumed, jobs: Jobs) -> Work | None:
         """The work ``message`` asks for, or None when it is not ours (done as read)."""

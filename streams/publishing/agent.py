@@ -18,8 +18,9 @@ from schemas.catalog import Topics
 from schemas.codec import DecodeError, read
 from streams.decider.poison import salvage
 from streams.publishing.handler import PublishHandler, Work
+from streams.runtime.consuming import of_types
 from streams.runtime.producing import send_dead_letters
-from streams.runtime.sending import TYPE_HEADER, Consumed, DeadLetters
+from streams.runtime.sending import Consumed, DeadLetters
 
 # The consumer its dead letters and their metric name (the Faust agent's, kept).
 CONSUMER = "media-agent"
@@ -38,10 +39,7 @@ class PublisherAgent:
 
     def wanted(self, headers: Sequence[tuple[str, bytes]]) -> bool:
         """False only for an event whose ``type`` header names no event of ours."""
-        for key, value in headers:
-            if key == TYPE_HEADER:
-                return value in self._by_header
-        return True  # no header (older records): parse it to know
+        return of_types(headers, self._by_header)
 
     def plan(self, message: Consumed, key_at: Any) -> Work | None:
         """Folds ``message`` if it is ours; the work it asks for, or None (done as read).

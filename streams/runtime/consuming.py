@@ -3,11 +3,14 @@ what finished (streams.runtime.offsets says what that is)."""
 
 from __future__ import annotations
 
+from collections.abc import Container, Sequence
+
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from streams.runtime.offsets import Offsets
+from streams.runtime.sending import TYPE_HEADER
 
 log = structlog.get_logger("streams.runtime")
 
@@ -40,4 +43,14 @@ async def commit_finished(
         log.warning("commit_failed", error=repr(exc))
         return False
     offsets.committed(due)
+    return True
+
+
+def of_types(headers: Sequence[tuple[str, bytes]], types: Container[bytes]) -> bool:
+    """False only for a record whose ``type`` header names none of ``types``: such a
+    record passes without being decoded. One without the header (older records) must
+    be parsed to know."""
+    for key, value in headers:
+        if key == TYPE_HEADER:
+            return value in types
     return True
