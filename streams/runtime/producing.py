@@ -1,9 +1,9 @@
-"""Producing with a plain aiokafka producer (the media process's), under the rules of ``sending``.
+"""Producing a batch with an aiokafka producer, under the rules of ``streams.runtime.sending``.
 
-The same contract as ``streams.runtime.sending`` for Faust apps: sizes are checked
-before anything is sent, a batch is retried whole until Kafka has all of it (our
-batches are deterministic, so a re-send after a "maybe written" timeout only makes
-copies consumers drop by id), and what Kafka will never take is ``SendRefused``.
+Sizes are checked before anything is sent, a batch is retried whole until Kafka has
+all of it (our batches are deterministic, so a re-send after a "maybe written"
+timeout only makes copies consumers drop by id), and what Kafka will never take is
+``SendRefused``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""Producing from inside an agent, and the one way every agent dead-letters a message.
+"""What every process sends, what Kafka will never take, and the one dead-letter routine.
 
-Every agent sends deterministic batches (same ids, same bytes on a re-send), so a
+Every process sends deterministic batches (same ids, same bytes on a re-send), so a
 re-send after a "maybe written" timeout only makes copies that consumers drop by id.
+The sending itself is ``streams.runtime.producing`` (a batch, retried whole) and
+``streams.runtime.batches`` (whole record batches per partition).
 """
 
 from __future__ import annotations
@@ -11,16 +13,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import faust
 from aiokafka.errors import (
     CorruptRecordException,
     InvalidTopicError,
-    KafkaError,
     MessageSizeTooLargeError,
     RecordListTooLargeError,
     RecordTooLargeError,
 )
-from faust.exceptions import ProducerSendError
 
 from schemas.dlq import dlq_headers
 from streams import metrics
@@ -44,7 +43,7 @@ RECORD_OVERHEAD_BYTES = 512
 
 
 class Consumed(Protocol):
-    """What agents read of a consumed message (faust's Message and our Record both)."""
+    """What agents read of a consumed message (aiokafka's records, the decider's Record)."""
 
     @property
     def topic(self) -> str: ...
@@ -90,60 +89,11 @@ def check_sizes(batch: Sequence[Outgoing]) -> None:
             raise SendRefused(f"a message of {message.size} bytes is over {MAX_REQUEST_BYTES}")
 
 
-async def enqueue(app: faust.App, batch: Sequence[Outgoing]) -> list[Awaitable[Any]]:
-    """Hands the batch to the producer in order; returns the acks to wait for.
-
-    Raises SendRefused (nothing sent) when Kafka could never take the batch.
-    """
-    check_sizes(batch)
-    producer = await app.maybe_start_producer()
-    try:
-        return [
-            await producer.send(m.topic, m.key, m.value, m.partition, None, m.headers)
-            for m in batch
-        ]
-    except (KafkaError, ProducerSendError) as exc:
-        cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
-        if isinstance(cause, PERMANENT):
-            raise SendRefused(repr(cause)) from exc
-        raise
-
-
-async def send_once(app: faust.App, batch: Sequence[Outgoing]) -> None:
-    """One try: send in order, then wait for every ack (raises what Kafka raised)."""
-    await asyncio.gather(*await enqueue(app, batch))
-
-
-async def produce(
-    app: faust.App,
-    batch: Sequence[Outgoing],
-    bound: Any,
-    *,
-    on_retry: Callable[[], None] | None = None,
-) -> None:
-    """Produces every message and waits for all acks; retries the batch until done.
-
-    Raises SendRefused for errors Kafka will never get over.
-    """
-    delay = 0.5
-    while True:
-        try:
-            await send_once(app, batch)
-            return
-        except (KafkaError, ProducerSendError) as exc:
-            # faust wraps what aiokafka raises at send(); the future raises it bare.
-            cause = exc.__cause__ if isinstance(exc, ProducerSendError) else exc
-            if isinstance(cause, PERMANENT):
-                raise SendRefused(repr(cause)) from exc
-            if on_retry is not None:
-                on_retry()
-            bound.warning("produce_retry", error=repr(exc), delay=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-
-
 class DeadLetters:
-    """The one dead-letter routine: a message's bytes unchanged, the reason in headers."""
+    """The one dead-letter routine: a message's bytes unchanged, the reason in headers.
+
+    ``streams.runtime.producing.send_dead_letters`` sends what ``letter`` made.
+    """
 
     def __init__(self, dlq_topic: str, consumer: str) -> None:
         self.topic = dlq_topic
@@ -157,15 +107,6 @@ class DeadLetters:
             reason, message.topic, message.partition, message.offset, self.consumer
         )
         return Outgoing(self.topic, message.key, message.value, headers)
-
-    async def send(self, app: faust.App, batch: Sequence[Outgoing], bound: Any) -> None:
-        """Produces a dead-letter batch and waits for it; one Kafka refuses is only logged."""
-        try:
-            await produce(app, batch, bound)
-        except SendRefused:
-            # Not even the DLQ takes it (too large for any topic): the log line and the
-            # metric are all that is left; the offset must move on.
-            bound.error("dead_letter_refused", consumer=self.consumer)
 
 
 class SharedFlush:

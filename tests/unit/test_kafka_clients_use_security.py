@@ -12,7 +12,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("api", "streams", "projections", "wavestack", "clipper", "vault")
 CLIENTS = {"AIOKafkaProducer", "AIOKafkaConsumer", "AIOKafkaAdminClient", "AIOKafkaClient"}
-FAUST_APPS = {"App", "StreamsApp"}
 
 
 def _name(func: ast.expr) -> str:
@@ -51,17 +50,6 @@ def test_every_aiokafka_client_is_built_with_the_security_options() -> None:
         if not _splats_client_options(call)
     ]
     assert missing == [], "build them with **kafka_client_options(settings)"
-
-
-def test_every_faust_app_is_built_with_broker_credentials() -> None:
-    apps = [(path, call) for path, call in _calls() if _name(call.func) in FAUST_APPS]
-    assert apps, "the walker found no Faust app at all"
-    missing = [
-        f"{path}:{call.lineno}"
-        for path, call in apps
-        if not any(kw.arg == "broker_credentials" for kw in call.keywords)
-    ]
-    assert missing == []
 
 
 def test_the_walker_sees_a_client_built_without_them() -> None:

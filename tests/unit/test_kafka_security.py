@@ -6,7 +6,6 @@ import ssl
 from pathlib import Path
 
 import pytest
-from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 from pydantic import SecretStr, ValidationError
 
 from schemas.kafka_security import (
@@ -15,7 +14,6 @@ from schemas.kafka_security import (
     kafka_client_options,
     security_options,
 )
-from streams.runtime.app import faust_credentials
 from tests.integration.security.certs import make_broker_tls
 from wavestack.settings import Settings
 
@@ -140,25 +138,3 @@ def test_the_password_is_in_no_repr_and_no_validation_error(cafile: Path) -> Non
     with pytest.raises(ValidationError) as caught:
         Settings(kafka_security_protocol="TLS", kafka_sasl_password=PASSWORD)
     assert PASSWORD not in str(caught.value)
-
-
-def test_faust_gets_the_same_options_as_the_aiokafka_clients(cafile: Path) -> None:
-    for security in (
-        sasl_ssl(cafile),
-        KafkaSecurity(protocol="SSL", ssl_cafile=cafile),
-        KafkaSecurity(protocol="SASL_PLAINTEXT", sasl_username="u", sasl_password=SecretStr("p")),
-        KafkaSecurity(),
-    ):
-        # Faust turns its credentials into aiokafka's keywords with this function.
-        faust_side = dict(credentials_to_aiokafka_auth(faust_credentials(security)))
-        ours = security_options(security)
-        faust_context, our_context = (
-            faust_side.pop("ssl_context", None),
-            ours.pop("ssl_context", None),
-        )
-        assert faust_side == ours, security.protocol
-        assert (faust_context is None) == (our_context is None)
-        if our_context is not None:
-            assert faust_context.get_ca_certs() == our_context.get_ca_certs()
-    credentials = faust_credentials(sasl_ssl(cafile))
-    assert PASSWORD not in repr(credentials)
