@@ -160,7 +160,7 @@ kill_node() {
 
 print_env() {
   echo "export WAVESTACK_KAFKA_BOOTSTRAP=$(bootstrap)"
-  # Faust's and the decider's changelogs are created with this factor too.
+  # The streams processes' changelogs are created with this factor too.
   echo "export WAVESTACK_TOPIC_REPLICATION_FACTOR=3"
 }
 

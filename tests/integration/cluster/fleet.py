@@ -114,7 +114,7 @@ def member(kind: str, settings: Settings, folder: Path, index: int) -> Member:
     if kind == "projector":
         own = settings.model_copy(update={"projector_metrics_port": port})
         return Member("projector", own, home, name, metrics_port=port)
-    # Faust apps and the decider: their own data directory (and so their own static
+    # The decider and the publisher: their own data directory (and so their own static
     # member name); the publisher serves its metrics two ports above the setting.
     update: dict[str, object] = {"worker_data_dir": home / "data", "worker_metrics_port": port}
     if kind == "publisher":
@@ -145,7 +145,8 @@ class Fleet:
     async def start(self) -> None:
         """Every process at once, as a deploy starts them: two publishers starting
         together on a broker without automatic topic creation once left one of them
-        without its changelogs (streams/worker.py, create_changelogs)."""
+        without its changelogs, when Faust made them; each process now creates its own
+        before it starts consuming (``streams.runtime.changelog.ensure_compacted``)."""
         for m in self.all:
             await m.start()
         await asyncio.gather(*(m.ready() for m in self.all))
