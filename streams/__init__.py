@@ -1,1 +1,1 @@
-"""The Faust worker: the command decider and (later) the clipping and publishing agents."""
+"""The streams processes: the decider, media, publisher, webhooks and integrations."""

@@ -40,7 +40,7 @@ async def isolated_read_model(settings: Settings) -> AsyncIterator[Settings]:
 
 
 async def delete_topics(bootstrap: str, prefix: str) -> None:
-    """Deletes ``<prefix>.*`` and ``<prefix>-*`` (ours, and the Faust apps' changelogs)."""
+    """Deletes ``<prefix>.*`` and ``<prefix>-*`` (ours, and the streams processes' changelogs)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

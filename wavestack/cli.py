@@ -253,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes sharing the port (SO_REUSEPORT); default WAVESTACK_API_PROCESSES or 1",
     )
-    worker = add("worker", cmd_worker, "run the Faust worker: the decider and the media app")
+    worker = add("worker", cmd_worker, "run the streams worker: the decider and the media process")
     worker.add_argument(
         "--role",
         choices=["all", "decider", "media", "publisher", "integrations", "webhooks"],

@@ -1,6 +1,6 @@
 """structlog set-up: one readable stream on a terminal, JSON lines otherwise.
 
-The libraries (aiokafka, asyncio, faust, aiohttp's access log) log through the
+The libraries (aiokafka, asyncio, aiohttp's access log) log through the
 standard library; their records go through structlog's ProcessorFormatter and the
 same renderer, so in JSON mode every line on stderr is one JSON object, theirs
 included. Python warnings and uncaught exceptions go the same way.

@@ -55,7 +55,7 @@ async def create_topics(settings: Settings) -> int:
 
 async def _warn_under_replicated(settings: Settings, wanted: int) -> None:
     if settings.topic_replication_factor < wanted:
-        # Faust and the decider create their changelogs themselves, with the setting.
+        # The streams processes create their changelogs themselves, with the setting.
         log.warning(
             "changelog topics will get fewer replicas than ours: set "
             "WAVESTACK_TOPIC_REPLICATION_FACTOR for every process",

@@ -1,8 +1,8 @@
 """How every WaveStack process runs: on uvloop, with a garbage collector tuned for it.
 
-The CLI calls ``prepare()`` once, before any event loop exists, so ``asyncio.run``,
-aiohttp's ``run_app`` and faust's loop all get uvloop, and every command (the API,
-the decider, the projector, a rebuild) runs with the same collector settings.
+The CLI calls ``prepare()`` once, before any event loop exists, so ``asyncio.run``
+and aiohttp's ``run_app`` get uvloop, and every command (the API, the decider, the
+projector, a rebuild) runs with the same collector settings.
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "console"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    # Faust keeps its local table state here (the changelog topics are the truth).
+    # The streams processes' local table stores (the changelog topics are the truth);
+    # the default keeps its Faust-era name, as static member names derive from it.
     worker_data_dir: Path = Path(".stack/faust")
     worker_web_port: int = Field(default=6066, ge=1, le=65535)
     # How long a worker that stopped heartbeating keeps its partitions (the group then

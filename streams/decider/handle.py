@@ -1,6 +1,6 @@
 """One command in, the envelopes to produce and the record to store out. Pure, no I/O.
 
-The faust agent (streams/decider/agent.py) is a shell around ``handle``: it
+The decider's loop (streams/decider/agent.py) is a shell around ``handle``: it
 produces ``Result.values`` keyed by ``Result.key`` and stores ``Result.record``.
 Everything here is deterministic in (command, record), which is what makes
 re-processing after a crash safe (docs/architecture.md, "Decider").

@@ -1,4 +1,4 @@
-"""What the decider keeps per aggregate id in its Faust table (JSON, via the changelog)."""
+"""What the decider keeps per aggregate id in its table (JSON, via the changelog)."""
 
 from __future__ import annotations
 

@@ -37,7 +37,7 @@ async def cluster_settings(
     unique = uuid.uuid4().hex[:10]
     settings = Settings(
         kafka_bootstrap=cluster.bootstrap,
-        # What the changelogs of the decider and the Faust apps are created with.
+        # What the changelogs of the streams processes are created with.
         topic_replication_factor=3,
         database_url=base_settings.database_url,
         topic_prefix=f"cluster-{unique}",

@@ -101,7 +101,7 @@ async def test_one_process_of_each_kind_killed_in_turn_loses_and_doubles_nothing
 
         await eventually(all_published, 180, "every item published and projected")
         await asyncio.sleep(1.0)  # a late second post would show up now
-        # Ours and the changelogs the decider and the Faust publisher made: 3 copies each.
+        # Ours and the changelogs the decider and the publisher made: 3 copies each.
         replicas = await replicas_by_topic(settings.kafka_bootstrap, settings.topic_prefix)
     finally:
         codes = await fleet.stop()

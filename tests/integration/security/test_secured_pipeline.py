@@ -1,7 +1,7 @@
 """The whole write path through a SASL_SSL (SCRAM-SHA-512) listener and nothing else.
 
-`wavestack topics`, the API's producer, the decider and the media process (plain
-aiokafka), the projector and a Faust app (the publisher) all reach the broker only
+`wavestack topics`, the API's producer, the decider, the media process, the
+publisher (its changelog topics too) and the projector all reach the broker only
 through the listener that wants TLS and a SCRAM login; the broker has no client
 listener in the clear.
 """
@@ -88,8 +88,7 @@ async def test_a_command_is_decided_and_projected_through_sasl_ssl_only(
     try:
         await decider.wait_for_output(READY, timeout=90)
         await media.wait_for_output(READY, timeout=90)
-        # The publisher is a Faust app: its consumer, producer and changelog topics go
-        # through broker_credentials.
+        # The publisher creates its changelog topics through the admin API as well.
         await publisher.wait_for_output(READY, timeout=90)
 
         token = issue_token_from_settings(

@@ -1,1 +1,1 @@
-"""Integration tests of the Faust decider against the real Kafka."""
+"""Integration tests of the decider and the streams runtime against the real Kafka."""
