@@ -2,9 +2,8 @@
 
 Plain aiokafka rather than a Faust agent: the decider is the one hot path every
 command crosses, and Faust's per-message machinery (stream, per-key table writes,
-changelog buffer) cost it more than the deciding itself (docs/decisions.md). The
-media and publishing apps, which spend their time waiting on ffmpeg and platforms,
-stay Faust apps. The consumer group keeps the name the Faust app had,
+changelog buffer) cost it more than the deciding itself (docs/decisions.md); the
+other processes followed. The consumer group keeps the name the Faust app had,
 ``<prefix>-worker``, and the state keeps its changelog topic and format.
 """
 
