@@ -15,6 +15,7 @@ from tests.integration.streams.helpers import Stack, send_commands
 from tests.integration.streams.media_support import (
     clip_end,
     first,
+    of,
     org,
     request_clip,
     space_of,
@@ -63,8 +64,10 @@ async def test_passed_events_are_committed_but_never_past_a_running_clip(
     try:
         tenant = org()
         sources.put("long.mp4", space_of(stack, tenant) / "in")
+        # Nearly the whole 240 s source, re-encoded: about 10 s on a quiet machine, well
+        # past the check below (a 60 s clip could end before it).
         clip = request_clip(
-            tenant, "held", "in/long.mp4", start=0.0, duration=60.0, mode="accurate"
+            tenant, "held", "in/long.mp4", start=0.0, duration=230.0, mode="accurate"
         )
         await send_commands(stack.settings, [clip])
         await first(stack, "clip.ClipProgressed", clip.aggregate_id)
@@ -75,6 +78,7 @@ async def test_passed_events_are_committed_but_never_past_a_running_clip(
             await produce_foreign(stack.settings, f"other-{other}".encode(), 5)
         await asyncio.sleep(3.0)  # several commit intervals
         done, ends = await positions(stack.settings)
+        assert not of(stack.events, "clip.ClipCompleted", clip.aggregate_id), "ended too soon"
         # Only the clip's partition lags, by at least what came after the clip.
         lagging = {p: ends[p] - done.get(p, 0) for p in ends if done.get(p, 0) < ends[p]}
         assert len(lagging) == 1 and min(lagging.values()) >= FOREIGN, (done, ends)
