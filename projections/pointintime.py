@@ -28,6 +28,7 @@ from projections.db import MAX_IDENTIFIER, connect, quote_ident
 from projections.kafka import log_ends_and_times
 from projections.migrate import migrate
 from projections.progress import ProgressCallback
+from schemas.pg_ddl import create_once
 
 # The catalog of point-in-time models the API may read (``?as_of=``): a schema of its
 # own beside the live one, since a rebuild's swap replaces the live schema wholesale.
@@ -162,8 +163,12 @@ async def register(
 ) -> None:
     """Lists the finished model in the catalog (replacing a row whose schema was dropped)."""
     async with conn.transaction():
-        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(catalog)}")
-        await conn.execute(CATALOG_DDL.format(catalog=quote_ident(catalog)))
+        await create_once(
+            conn,
+            catalog,
+            f"CREATE SCHEMA IF NOT EXISTS {quote_ident(catalog)}",
+            CATALOG_DDL.format(catalog=quote_ident(catalog)),
+        )
         await conn.execute(
             f"INSERT INTO {quote_ident(catalog)}.models"
             " (as_of, schema_name, migrations, records, checksum)"

@@ -33,7 +33,14 @@ async def isolated_read_model(settings: Settings) -> AsyncIterator[Settings]:
     finally:
         conn = await asyncpg.connect(settings.dsn)
         try:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{settings.db_schema}" CASCADE')
+            # The read model and the schemas beside it (<schema>_vault, _webhooks, ...).
+            schemas = await conn.fetch(
+                "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2",
+                settings.db_schema,
+                settings.db_schema.replace("_", r"\_") + r"\_%",
+            )
+            for row in schemas:
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
         finally:
             await conn.close()
         await delete_topics(settings.kafka_bootstrap, settings.topic_prefix)

@@ -21,15 +21,14 @@ def _t(db_schema: str) -> str:
     return f'"{key_schema(db_schema)}".{TABLE}'
 
 
-async def create_table(conn: Connection, db_schema: str) -> None:
-    await conn.execute(
-        f"""CREATE TABLE IF NOT EXISTS {_t(db_schema)} (
+def table_ddl(db_schema: str) -> str:
+    """The table's DDL, created with the other inbound tables (``inbound.create_tables``)."""
+    return f"""CREATE TABLE IF NOT EXISTS {_t(db_schema)} (
             token_sha256 text PRIMARY KEY,
             org_id text NOT NULL,
             asset_id uuid NOT NULL,
             expires_at timestamptz NOT NULL
         )"""
-    )
 
 
 async def sweep(conn: Connection, db_schema: str) -> None:

@@ -24,6 +24,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from schemas.pg_ddl import create_once
 from vault import downloads
 from vault.credentials import unseal
 from vault.keyring import KeyRing, WrappedKey
@@ -40,17 +41,17 @@ def _t(db_schema: str, table: str) -> str:
 
 
 async def create_tables(conn: Connection, db_schema: str) -> None:
-    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{key_schema(db_schema)}"')
-    await conn.execute(
+    await create_once(
+        conn,
+        key_schema(db_schema),
+        f'CREATE SCHEMA IF NOT EXISTS "{key_schema(db_schema)}"',
         f"""CREATE TABLE IF NOT EXISTS {_t(db_schema, SECRETS)} (
             integration_id uuid PRIMARY KEY,
             org_id text NOT NULL,
             wrapped_key text NOT NULL,
             sealed_secret text NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now()
-        )"""
-    )
-    await conn.execute(
+        )""",
         f"""CREATE TABLE IF NOT EXISTS {_t(db_schema, TOKENS)} (
             command_id uuid PRIMARY KEY,
             org_id text NOT NULL,
@@ -62,21 +63,17 @@ async def create_tables(conn: Connection, db_schema: str) -> None:
             sealed_token text NOT NULL,
             expires_at timestamptz NOT NULL,
             told_at timestamptz
-        )"""
-    )
-    await conn.execute(
+        )""",
         f"CREATE INDEX IF NOT EXISTS interaction_tokens_aggregate_idx "
-        f"ON {_t(db_schema, TOKENS)} (aggregate_id)"
-    )
-    await conn.execute(
+        f"ON {_t(db_schema, TOKENS)} (aggregate_id)",
         f"""CREATE TABLE IF NOT EXISTS {_t(db_schema, MESSAGES)} (
             integration_id uuid NOT NULL,
             message_id text NOT NULL,
             received_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (integration_id, message_id)
-        )"""
+        )""",
+        downloads.table_ddl(db_schema),
     )
-    await downloads.create_table(conn, db_schema)
 
 
 # --- Twitch secrets --------------------------------------------------------------------

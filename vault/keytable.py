@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from schemas.pg_ddl import create_once
 from vault.credentials import new_data_key, seal, unseal
 from vault.keyring import KeyRing, WrappedKey
 
@@ -48,8 +49,10 @@ class StoredConnection:
 
 
 async def create_table(conn: Connection, db_schema: str) -> None:
-    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{key_schema(db_schema)}"')
-    await conn.execute(
+    await create_once(
+        conn,
+        key_schema(db_schema),
+        f'CREATE SCHEMA IF NOT EXISTS "{key_schema(db_schema)}"',
         f"""CREATE TABLE IF NOT EXISTS {_table(db_schema)} (
             connection_id uuid PRIMARY KEY,
             org_id text NOT NULL,
@@ -58,7 +61,7 @@ async def create_table(conn: Connection, db_schema: str) -> None:
             sealed_credentials text NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now(),
             rewrapped_at timestamptz
-        )"""
+        )""",
     )
 
 

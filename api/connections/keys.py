@@ -7,9 +7,6 @@ need it. The key table is created on first use if ``wavestack migrate`` has not 
 
 from __future__ import annotations
 
-import contextlib
-
-import asyncpg
 import structlog
 
 from api.backends.postgres import Database
@@ -56,9 +53,7 @@ class KeyTable:
     async def _ensure(self) -> None:
         if not self._created:
             async with self._db.connection() as conn:
-                # Another request (or process) may create it at the same moment.
-                with contextlib.suppress(asyncpg.UniqueViolationError):
-                    await keytable.create_table(conn, self._schema)
+                await keytable.create_table(conn, self._schema)
             self._created = True
 
     async def load(self, connection_id: str) -> keytable.StoredConnection | None:

@@ -3,10 +3,8 @@ opened with the same key ring as connection credentials."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 
-import asyncpg
 from aiohttp import web
 
 from api.appkeys import KEY_TABLE
@@ -25,9 +23,7 @@ class InboundStore:
     async def _ensure(self) -> None:
         if not self._created:
             async with self._db.connection() as conn:
-                # Another request (or process) may create them at the same moment.
-                with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
-                    await inbound.create_tables(conn, self._schema)
+                await inbound.create_tables(conn, self._schema)
             self._created = True
 
     async def store_secret(

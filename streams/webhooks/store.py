@@ -20,6 +20,8 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from schemas.pg_ddl import create_once
+
 SCHEMA_SUFFIX = "_webhooks"
 Conn = asyncpg.Connection | PoolConnectionProxy
 
@@ -42,8 +44,10 @@ class DueRow:
 
 async def create(conn: Conn, db_schema: str) -> None:
     s = schema_of(db_schema)
-    await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{s}"')
-    await conn.execute(
+    await create_once(
+        conn,
+        s,
+        f'CREATE SCHEMA IF NOT EXISTS "{s}"',
         f"""CREATE TABLE IF NOT EXISTS "{s}".subscriptions (
             id uuid PRIMARY KEY,
             org_id text NOT NULL,
@@ -53,9 +57,7 @@ async def create(conn: Conn, db_schema: str) -> None:
             created_at timestamptz NOT NULL,
             secrets jsonb NOT NULL,
             version integer NOT NULL
-        )"""
-    )
-    await conn.execute(
+        )""",
         f"""CREATE TABLE IF NOT EXISTS "{s}".due (
             delivery_id uuid PRIMARY KEY,
             org_id text NOT NULL,
@@ -68,12 +70,8 @@ async def create(conn: Conn, db_schema: str) -> None:
             claimed_until timestamptz NOT NULL DEFAULT '-infinity',
             body bytea NOT NULL,
             created_at timestamptz NOT NULL DEFAULT now()
-        )"""
-    )
-    await conn.execute(
-        f'CREATE INDEX IF NOT EXISTS due_at_idx ON "{s}".due (due_at) WHERE due_at IS NOT NULL'
-    )
-    await conn.execute(
+        )""",
+        f'CREATE INDEX IF NOT EXISTS due_at_idx ON "{s}".due (due_at) WHERE due_at IS NOT NULL',
         f"""CREATE TABLE IF NOT EXISTS "{s}".replays (
             replay_id uuid PRIMARY KEY,
             org_id text NOT NULL,
@@ -84,7 +82,7 @@ async def create(conn: Conn, db_schema: str) -> None:
             -- A catch-up of a new subscription: its rows take the live delivery ids, so
             -- what the consumer already queued is not queued twice.
             live boolean NOT NULL DEFAULT false
-        )"""
+        )""",
     )
 
 

@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from projections.db import connect, quote_ident
 from projections.deadletter import durable_producer
 from projections.progress import ProgressCallback, ProgressMeter
+from schemas.pg_ddl import create_once
 from wavestack.operator.letters import REPLAY_RUN, REPLAYED_FROM, Letter, LetterFilter, read_letters
 from wavestack.settings import Settings
 
@@ -34,14 +35,16 @@ def journal_table(db_schema: str) -> str:
 
 
 async def create_journal(conn: asyncpg.Connection, db_schema: str) -> None:
-    await conn.execute(
-        f"CREATE SCHEMA IF NOT EXISTS {quote_ident(db_schema + OPS_SCHEMA_SUFFIX)};"
-        f" CREATE TABLE IF NOT EXISTS {journal_table(db_schema)} ("
+    await create_once(
+        conn,
+        db_schema + OPS_SCHEMA_SUFFIX,
+        f"CREATE SCHEMA IF NOT EXISTS {quote_ident(db_schema + OPS_SCHEMA_SUFFIX)}",
+        f"CREATE TABLE IF NOT EXISTS {journal_table(db_schema)} ("
         " run_id uuid NOT NULL, dlq_topic text NOT NULL, dlq_partition integer NOT NULL,"
         " dlq_offset bigint NOT NULL, source text NOT NULL, target_topic text NOT NULL,"
         " target_partition integer NOT NULL, target_offset bigint NOT NULL,"
         " replayed_at timestamptz NOT NULL DEFAULT now(),"
-        " PRIMARY KEY (run_id, dlq_topic, dlq_partition, dlq_offset))"
+        " PRIMARY KEY (run_id, dlq_topic, dlq_partition, dlq_offset))",
     )
 
 
