@@ -26,7 +26,7 @@ from streams.decider.state import Stores
 from streams.runtime.acking import SEND_LOST_EXIT
 from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
-from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.clients import changelog_reader, durable_producer, group_member, stop_clients
 from streams.runtime.process import Rebalance, run_until_signalled
 
 ROLE = "decider"
@@ -86,9 +86,7 @@ class DeciderProcess:
         Without a LeaveGroup under static membership: a restart takes the same
         partitions back; a process that stays down loses them at session expiry.
         """
-        await self.consumer.stop()
-        await self.restorer.stop()
-        await self.producer.stop()
+        await stop_clients(self.consumer, self.restorer, self.producer)
         self.stores.close_all()
 
     def stop(self) -> None:

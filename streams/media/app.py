@@ -31,7 +31,7 @@ from streams.media.sources import KnownSources
 from streams.media.sweeper import sweep, sweep_interval
 from streams.runtime.app import StreamsSettings
 from streams.runtime.changelog import ensure_compacted
-from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.clients import changelog_reader, durable_producer, group_member, stop_clients
 from streams.runtime.consuming import commit_finished, pace
 from streams.runtime.offsets import Offsets, PartitionOffsets
 from streams.runtime.process import Rebalance, run_until_signalled
@@ -181,9 +181,7 @@ class MediaProcess:
         Without a LeaveGroup under static membership: a restart takes the same
         partitions back; a process that stays down loses them at session expiry.
         """
-        await self.consumer.stop()
-        await self.restorer.stop()
-        await self.producer.stop()
+        await stop_clients(self.consumer, self.restorer, self.producer)
         self.jobs.close_all()
 
     async def assigned(self, partitions: set[TopicPartition]) -> None:

@@ -40,7 +40,7 @@ from streams.publishing.scheduler import Scheduler
 from streams.publishing.state import TABLES, State, changelog_topic
 from streams.publishing.tracking import Tracker
 from streams.runtime.changelog import ensure_compacted
-from streams.runtime.clients import changelog_reader, durable_producer, group_member
+from streams.runtime.clients import changelog_reader, durable_producer, group_member, stop_clients
 from streams.runtime.consuming import commit_finished, pace
 from streams.runtime.offsets import Offsets
 from streams.runtime.process import Rebalance, run_until_signalled
@@ -220,9 +220,7 @@ class PublisherProcess:
 
     async def close(self) -> None:
         """Stops the clients and closes the stores (no LeaveGroup: static membership)."""
-        await self.consumer.stop()
-        await self.restorer.stop()
-        await self.producer.stop()
+        await stop_clients(self.consumer, self.restorer, self.producer)
         await self.resources.close()
         self.state.close_all()
 

@@ -8,13 +8,23 @@ between processes (batch sizes, linger) are arguments; the ones that must not di
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from typing import Any, Protocol
 
+import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from schemas.kafka_security import kafka_client_options
 from schemas.partitioning import partition_for
 from streams.runtime.app import MAX_REQUEST_BYTES, StreamsSettings, instance_id
+
+log = structlog.get_logger("streams.runtime.clients")
+
+# Stopping a client at shutdown, once everything is committed: aiokafka's consumer
+# first awaits its coordination task, which may be in the middle of a group round
+# (a join can wait for the broker's rebalance timeout). Past this the client is left
+# to the broker (static membership: its session expires) and the process ends.
+STOP_SECONDS = 10.0
 
 # Restoring a partition's store may take minutes on a new disk (docs/performance.md):
 # a member busy restoring must not be thrown out of its group meanwhile.
@@ -67,3 +77,18 @@ def durable_producer(
         partitioner=partition_for,
         **extra,
     )
+
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+async def stop_clients(*clients: Stoppable, seconds: float = STOP_SECONDS) -> None:
+    """Stops each client in turn, none for longer than ``seconds``: called at shutdown
+    after the last commit, when nothing is left that a stuck client could lose."""
+    for client in clients:
+        try:
+            async with asyncio.timeout(seconds):
+                await client.stop()
+        except TimeoutError:
+            log.warning("client_stop_abandoned", client=type(client).__name__, seconds=seconds)

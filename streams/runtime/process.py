@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import signal
 from collections.abc import Callable
 from typing import Protocol
 
+import structlog
 from aiokafka import TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 
 from probes import health
+
+log = structlog.get_logger("streams.runtime.process")
+
+# A stop that takes longer than this is reported with what every task is waiting on,
+# so a hang shows where it is (the orchestrator's kill leaves no trace of its own).
+SLOW_STOP_SECONDS = 12.0
 
 
 class Process(Protocol):
@@ -66,10 +74,25 @@ def run_until_signalled(make: Callable[[], Process]) -> None:
         def stop() -> None:
             health.stopping()
             process.stop()
+            reports.append(asyncio.create_task(_report_if_slow(SLOW_STOP_SECONDS)))
+
+        reports: list[asyncio.Task[None]] = []
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop)
         await process.run()
+        for report in reports:
+            report.cancel()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve())
+
+
+async def _report_if_slow(seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    me = asyncio.current_task()
+    stacks = io.StringIO()
+    for task in asyncio.all_tasks():
+        if task is not me:
+            task.print_stack(limit=8, file=stacks)
+    log.warning("stop_slow", seconds=seconds, tasks=stacks.getvalue())
