@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.isolation import isolated_read_model
+from tests.isolation import isolated_read_model, own_settings
 from wavestack.settings import Settings
 
 TEST_PARTITIONS = 3
@@ -65,18 +65,12 @@ def settings_factory(
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "kafka_bootstrap": base_settings.kafka_bootstrap,
-            "database_url": base_settings.database_url,
             "topic_prefix": f"test-{unique}",
             "db_schema": f"t_{unique}",
-            "topic_partitions": TEST_PARTITIONS,
-            "auth_keys_dir": tmp_path / "keys",
-            "media_root": tmp_path / "media",
-            "worker_data_dir": tmp_path / "faust",
             "log_format": "console",
         }
         values.update(overrides)
-        return Settings(**values)
+        return own_settings(base_settings, tmp_path, "test", partitions=TEST_PARTITIONS, **values)
 
     return make
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
@@ -11,6 +14,27 @@ from aiokafka.admin import AIOKafkaAdminClient
 from projections.migrate import migrate
 from wavestack.settings import Settings
 from wavestack.topics import ensure_topics
+
+
+def own_settings(
+    base: Settings, folder: Path, kind: str, *, partitions: int = 3, **overrides: Any
+) -> Settings:
+    """Settings of one test's (or stack's, or benchmark's) own: the services of ``base``,
+    topics ``<kind>-<unique>.*``, the schema ``<kind>_<unique>``, and keys, media and the
+    streams processes' stores under ``folder``. ``overrides`` win."""
+    unique = uuid.uuid4().hex[:10]
+    values: dict[str, Any] = {
+        "kafka_bootstrap": base.kafka_bootstrap,
+        "database_url": base.database_url,
+        "topic_prefix": f"{kind}-{unique}",
+        "db_schema": f"{kind}_{unique}",
+        "topic_partitions": partitions,
+        "auth_keys_dir": folder / "keys",
+        "media_root": folder / "media",
+        "worker_data_dir": folder / "faust",
+    }
+    values.update(overrides)
+    return Settings(**values)
 
 
 @asynccontextmanager

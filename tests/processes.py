@@ -9,11 +9,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from wavestack.settings import Settings
+
+
+def free_port() -> int:
+    """A local port free a moment ago (bound, then released) for a process to listen on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
 
 
 def settings_env(settings: Settings) -> dict[str, str]:

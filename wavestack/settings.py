@@ -79,7 +79,6 @@ class Settings(BaseSettings):
     # The streams processes' local table stores (the changelog topics are the truth);
     # the default keeps its Faust-era name, as static member names derive from it.
     worker_data_dir: Path = Path(".stack/faust")
-    worker_web_port: int = Field(default=6066, ge=1, le=65535)
     # How long a worker that stopped heartbeating keeps its partitions (the group then
     # hands them on); heartbeats go ten times as often.
     worker_session_timeout_seconds: float = Field(default=10.0, ge=1.0, le=300.0)

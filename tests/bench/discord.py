@@ -32,9 +32,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from api.auth.cli import issue_token_from_settings
-from tests.bench.harness import free_port, percentile, running, wait_http
+from tests.bench.harness import percentile, running, wait_http
 from tests.fakes.discord_interactions import FakeDiscordApplication
-from tests.processes import Child, settings_env
+from tests.processes import Child, free_port, settings_env
 from vault.keyring import generate_entry
 from wavestack.settings import Settings
 

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
 
-from tests.isolation import isolated_read_model
-from tests.processes import Child
+from tests.isolation import isolated_read_model, own_settings
+from tests.processes import Child, free_port
 from wavestack.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -32,16 +24,11 @@ def percentile(values: list[float], pct: float) -> float:
 
 
 def bench_settings(base: Settings, workdir: Path) -> Settings:
-    unique = uuid.uuid4().hex[:8]
-    return Settings(
-        kafka_bootstrap=base.kafka_bootstrap,
-        database_url=base.database_url,
-        topic_prefix=f"bench-{unique}",
-        db_schema=f"bench_{unique}",
-        topic_partitions=6,
-        auth_keys_dir=workdir / "keys",
-        media_root=workdir / "media",
-        worker_data_dir=workdir / "faust",
+    return own_settings(
+        base,
+        workdir,
+        "bench",
+        partitions=6,
         api_port=free_port(),
         # The benchmark measures throughput, not the per-organization limiter.
         rate_limit_per_second=1e9,

@@ -35,8 +35,8 @@ from schemas.envelope import Actor
 from schemas.ids import aggregate_id_for, command_id_for
 from tests.bench import harness
 from tests.bench.cpu import CpuWindow
-from tests.bench.harness import free_port, running, wait_http
-from tests.processes import Child, settings_env
+from tests.bench.harness import running, wait_http
+from tests.processes import Child, free_port, settings_env
 from wavestack.settings import Settings
 
 HERE = Path(__file__).parent

@@ -20,8 +20,8 @@ import aiohttp
 from aiohttp import web
 
 from api.auth.cli import issue_token_from_settings
-from tests.bench.harness import free_port, running, wait_http
-from tests.processes import Child, settings_env
+from tests.bench.harness import running, wait_http
+from tests.processes import Child, free_port, settings_env
 from wavestack import runtime
 from wavestack.settings import Settings
 

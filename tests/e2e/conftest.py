@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ from aiohttp.test_utils import TestServer
 
 from api.app import create_app
 from api.auth.cli import issue_token_from_settings
-from tests.isolation import isolated_read_model
+from tests.isolation import isolated_read_model, own_settings
 from tests.processes import Child
 from wavestack.settings import Settings
 
@@ -74,18 +73,8 @@ class Stack:
 async def stack(
     base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Stack]:
-    unique = uuid.uuid4().hex[:10]
-    tmp = tmp_path_factory.mktemp(f"stack-{unique}")
-    settings = Settings(
-        kafka_bootstrap=base_settings.kafka_bootstrap,
-        database_url=base_settings.database_url,
-        topic_prefix=f"e2e-{unique}",
-        db_schema=f"e2e_{unique}",
-        topic_partitions=3,
-        auth_keys_dir=tmp / "keys",
-        media_root=tmp / "media",
-        worker_data_dir=tmp / "faust",
-    )
+    tmp = tmp_path_factory.mktemp("stack")
+    settings = own_settings(base_settings, tmp, "e2e")
     async with isolated_read_model(settings):
         worker = Child("worker", settings, tmp)
         projector = Child("projector", settings, tmp)

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.bench.harness import free_port
-from tests.processes import Child
+from tests.processes import Child, free_port
 from wavestack.dev import CHILDREN
 from wavestack.receiver import VERIFIED
 from wavestack.settings import Settings

@@ -26,12 +26,12 @@ import asyncpg
 import pytest
 
 from api.auth.cli import issue_token_from_settings
-from tests.bench.harness import free_port, wait_http
+from tests.bench.harness import wait_http
 from tests.e2e.cleartext import Haystack, read_tables, read_topics
 from tests.fakes.webhook import FakeWebhookReceiver
 from tests.integration.streams.helpers import produce
-from tests.isolation import isolated_read_model
-from tests.processes import Child
+from tests.isolation import isolated_read_model, own_settings
+from tests.processes import Child, free_port
 from vault import keytable
 from vault.keyring import generate_entry
 from wavestack.settings import Settings
@@ -77,16 +77,10 @@ class Running:
 
 @pytest.fixture
 async def running(base_settings: Settings, tmp_path: Path) -> AsyncIterator[Running]:
-    unique = uuid.uuid4().hex[:10]
-    settings = Settings(
-        kafka_bootstrap=base_settings.kafka_bootstrap,
-        database_url=base_settings.database_url,
-        topic_prefix=f"e2e-{unique}",
-        db_schema=f"e2e_{unique}",
-        topic_partitions=3,
-        auth_keys_dir=tmp_path / "keys",
-        media_root=tmp_path / "media",
-        worker_data_dir=tmp_path / "faust",
+    settings = own_settings(
+        base_settings,
+        tmp_path,
+        "e2e",
         api_port=free_port(),
         secret_key=generate_entry("clear1"),
         egress_allow_private=True,

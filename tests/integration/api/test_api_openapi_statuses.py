@@ -11,7 +11,6 @@ round, the statuses those probes are meant to produce must have been seen.
 from __future__ import annotations
 
 import re
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from api.commands.body import MAX_BODY_BYTES
 from api.reads import asof
 from api.reads.paging import encode_cursor
 from api.routes import ROUTES, Route
+from tests.processes import free_port
 
 Factory = Callable[..., Awaitable[TestClient[Any, Any]]]
 TokenFactory = Callable[..., str]
@@ -170,13 +170,6 @@ async def test_the_rate_limit_answers_of_every_command_route_are_in_the_document
 
     wrong = await run(client, make_token, twice)
     assert not wrong, "\n".join(wrong)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def test_with_postgresql_and_kafka_down_every_answer_is_in_the_document(

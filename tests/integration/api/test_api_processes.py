@@ -6,7 +6,6 @@ import asyncio
 import multiprocessing
 import os
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -18,7 +17,7 @@ import pytest
 
 from api.sharedlimit import SharedRateLimiter, create_table
 from tests.integration.api.conftest import TokenFactory
-from tests.processes import settings_env
+from tests.processes import free_port, settings_env
 from wavestack.settings import Settings
 
 RATE = 40.0
@@ -26,13 +25,6 @@ BURST = 40
 LOAD_SECONDS = 2.0
 CONNECTIONS = 40
 ESTABLISHED, LISTEN = "01", "0A"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def children_of(pid: int) -> list[int]:

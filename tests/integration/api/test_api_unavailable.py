@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -11,18 +10,12 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
+from tests.processes import free_port
 from wavestack.settings import Settings
 
 Factory = Callable[..., Awaitable[TestClient[Any, Any]]]
 Headers = Callable[..., dict[str, str]]
 ITEM = {"platform": "youtube", "title": "Hello"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Relay:

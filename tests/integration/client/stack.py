@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from api.auth.cli import issue_token_from_settings
 from client import NotFound, WaveStack
 from clipper.paths import MediaRoot
 from tests.fakes.webhook import FakeWebhookReceiver
-from tests.isolation import isolated_read_model
+from tests.isolation import isolated_read_model, own_settings
 from tests.processes import Child
 from vault import keytable
 from vault.keyring import generate_entry
@@ -90,17 +89,11 @@ async def eventually(
 async def sdk_stack(
     base_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[SdkStack]:
-    unique = uuid.uuid4().hex[:10]
-    tmp = tmp_path_factory.mktemp(f"sdk-{unique}")
-    settings = Settings(
-        kafka_bootstrap=base_settings.kafka_bootstrap,
-        database_url=base_settings.database_url,
-        topic_prefix=f"sdk-{unique}",
-        db_schema=f"sdk_{unique}",
-        topic_partitions=3,
-        auth_keys_dir=tmp / "keys",
-        media_root=tmp / "media",
-        worker_data_dir=tmp / "faust",
+    tmp = tmp_path_factory.mktemp("sdk")
+    settings = own_settings(
+        base_settings,
+        tmp,
+        "sdk",
         secret_key=generate_entry("sdk1"),
         egress_allow_private=True,
         publish_retry_base_seconds=0.2,

@@ -3,7 +3,6 @@ settings that point every process at it, with their own topics and schema."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import asyncpg
 import pytest
 
 from tests.integration.cluster.cluster import LocalCluster, free_base_port
-from tests.isolation import isolated_read_model
+from tests.isolation import isolated_read_model, own_settings
 from vault import keytable
 from vault.keyring import generate_entry
 from wavestack.settings import Settings
@@ -34,18 +33,13 @@ async def cluster(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Loc
 async def cluster_settings(
     cluster: LocalCluster, base_settings: Settings, tmp_path: Path
 ) -> AsyncIterator[Settings]:
-    unique = uuid.uuid4().hex[:10]
-    settings = Settings(
+    settings = own_settings(
+        base_settings,
+        tmp_path,
+        "cluster",
         kafka_bootstrap=cluster.bootstrap,
         # What the changelogs of the streams processes are created with.
         topic_replication_factor=3,
-        database_url=base_settings.database_url,
-        topic_prefix=f"cluster-{unique}",
-        db_schema=f"c_{unique}",
-        topic_partitions=3,
-        auth_keys_dir=tmp_path / "keys",
-        media_root=tmp_path / "media",
-        worker_data_dir=tmp_path / "faust",
         worker_session_timeout_seconds=SESSION_TIMEOUT_S,
         secret_key=generate_entry("cluster1"),
         egress_allow_private=True,

@@ -9,21 +9,13 @@ own data directory, log and metrics port, so a test can tell who did the work.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
 
-from tests.processes import Child
+from tests.processes import Child, free_port
 from wavestack.settings import Settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class Member(Child):

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
 
-from tests.processes import Child
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+from tests.processes import Child, free_port
 
 
 async def ask(port: int, path: str) -> tuple[int, dict[str, Any]] | None:

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.integration.health.probing import Door, ProbeLog, ask, free_port, until
+from tests.integration.health.probing import Door, ProbeLog, ask, until
 from tests.integration.projections.projection_support import enqueue_command, produce_commands
-from tests.processes import Child
+from tests.processes import Child, free_port
 from wavestack.settings import Settings
 
 

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.integration.health.probing import ProbeLog, free_port, until
+from tests.integration.health.probing import ProbeLog, until
 from tests.integration.streams.helpers import TEST_SESSION_TIMEOUT
 from tests.isolation import isolated_read_model
-from tests.processes import Child
+from tests.processes import Child, free_port
 from vault.keyring import generate_entry
 from wavestack.cli import KEYED_ROLE_PORTS
 from wavestack.settings import Settings

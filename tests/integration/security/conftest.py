@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.integration.security.broker import MECHANISM, SecureBroker, new_secure_broker
+from tests.isolation import own_settings
 from wavestack.settings import Settings
 
 
@@ -31,7 +31,6 @@ def secure_settings(
     """Settings for the SASL_SSL listener; ``overrides`` change any of them."""
 
     def make(**overrides: Any) -> Settings:
-        unique = uuid.uuid4().hex[:10]
         values: dict[str, Any] = {
             "kafka_bootstrap": secure_broker.sasl_ssl_bootstrap,
             "kafka_security_protocol": "SASL_SSL",
@@ -39,17 +38,10 @@ def secure_settings(
             "kafka_sasl_username": secure_broker.username,
             "kafka_sasl_password": secure_broker.password,
             "kafka_ssl_cafile": secure_broker.tls.cafile,
-            "database_url": base_settings.database_url,
-            "topic_prefix": f"sec-{unique}",
-            "db_schema": f"sec_{unique}",
-            "topic_partitions": 2,
-            "auth_keys_dir": tmp_path / "keys",
-            "media_root": tmp_path / "media",
-            "worker_data_dir": tmp_path / "faust",
             "worker_session_timeout_seconds": 6.0,
             "log_format": "console",
         }
         values.update(overrides)
-        return Settings(**values)
+        return own_settings(base_settings, tmp_path, "sec", partitions=2, **values)
 
     return make

@@ -14,8 +14,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.integration.security.broker import free_port
 from tests.integration.security.certs import ServerPem, make_server_pem
+from tests.processes import free_port
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 
