@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import to_json
 
 from schemas.base import Message
 from schemas.catalog import COMMAND_TYPES, EVENT_TYPES
@@ -119,6 +120,66 @@ def wrap(
         causation_id=causation_id,
         actor=actor,
         data=message.model_dump(mode="json"),
+    )
+
+
+# Envelope's fields in their order, the order of its JSON: encode_wrapped must write
+# the bytes encode(wrap(...)) writes, so it fails at import if the envelope changes.
+_ENVELOPE_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "org_id",
+    "aggregate_type",
+    "aggregate_id",
+    "sequence",
+    "occurred_at",
+    "command_id",
+    "correlation_id",
+    "causation_id",
+    "actor",
+    "data",
+)
+if tuple(Envelope.model_fields) != _ENVELOPE_FIELDS:  # pragma: no cover - a guard
+    raise ImportError("schemas.codec.encode_wrapped no longer matches Envelope's fields")
+
+
+def encode_wrapped(
+    message: Message,
+    *,
+    id: uuid.UUID,
+    origin: Envelope,
+    aggregate_id: uuid.UUID,
+    sequence: int | None = None,
+) -> bytes:
+    """``encode(wrap(message, ...))`` for an envelope that follows from a decoded one,
+    ``origin`` (the command): its organization, time, ids and actor, caused by it.
+
+    Those parts are validated already, and so is the payload, so the JSON is written
+    straight from them by the serializer ``encode`` uses, without building (and
+    validating) an Envelope and a dict of the payload first: a fifth of the decider's
+    CPU per command went there. The bytes are the same
+    (tests/unit/streams/test_decider_envelopes.py).
+    """
+    return to_json(
+        {
+            "id": id,
+            "type": message.TYPE,
+            "version": message.VERSION,
+            "org_id": origin.org_id,
+            "aggregate_type": message.AGGREGATE_TYPE,
+            "aggregate_id": aggregate_id,
+            "sequence": sequence,
+            "occurred_at": origin.occurred_at,  # in UTC: Envelope's validator made it so
+            "command_id": origin.command_id,
+            "correlation_id": origin.correlation_id,
+            "causation_id": origin.id,
+            "actor": origin.actor,
+            "data": message,
+        },
+        # What model_dump_json does: field names, not aliases; NaN and infinity as null.
+        by_alias=False,
+        inf_nan_mode="null",
     )
 
 

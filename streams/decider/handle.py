@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from schemas.base import Command, Event, Message
-from schemas.codec import Decoded, encode, wrap
+from schemas.codec import Decoded, encode_wrapped
 from schemas.envelope import Envelope
 from schemas.events import CommandConflictRejected, CommandOutcomeRecorded, Outcome
 from schemas.ids import derived_id, event_id_for, fingerprint
@@ -50,11 +50,13 @@ def handle(decoded: Decoded[Message], record: AggregateRecord | None) -> Result:
             types = tuple(str(json.loads(v)["type"]) for v in values)
             return Result("redelivered", key, values, None, stored.outcome, types)
         refusal = _conflict(command, digest, stored.fingerprint)
-        return Result("conflict", key, (encode(refusal),), None, types=(refusal.type,))
-    return _decide(decoded, record or AggregateRecord(), key, digest)
+        return Result("conflict", key, (refusal,), None, types=(CommandConflictRejected.TYPE,))
+    return _decide(decoded, record or AggregateRecord(), key, digest, command_id)
 
 
-def _decide(decoded: Decoded[Message], record: AggregateRecord, key: bytes, digest: str) -> Result:
+def _decide(
+    decoded: Decoded[Message], record: AggregateRecord, key: bytes, digest: str, command_id: str
+) -> Result:
     command = decoded.envelope
     aggregate = HANDLERS.get(command.type)
     # Loaded once (and only when it is this aggregate's): decide reads it, evolve folds
@@ -63,9 +65,11 @@ def _decide(decoded: Decoded[Message], record: AggregateRecord, key: bytes, dige
     if aggregate is not None and record.aggregate_type == aggregate.name:
         state = aggregate.load(record.state)
     decision = _decision(decoded, record, aggregate, state)
-    events = [
-        _wrap(command, event, event_id_for(command.command_id, i), record.sequence + i + 1)
-        for i, event in enumerate(decision.events)
+    # The envelopes as JSON: the values to produce, and (as text) the stored decision's.
+    event_ids = [event_id_for(command.command_id, i) for i in range(len(decision.events))]
+    values = [
+        _encoded(command, event, event_id, record.sequence + i + 1)
+        for i, (event, event_id) in enumerate(zip(decision.events, event_ids, strict=True))
     ]
     outcome = CommandOutcomeRecorded(
         command_type=command.type,
@@ -75,19 +79,19 @@ def _decide(decoded: Decoded[Message], record: AggregateRecord, key: bytes, dige
         fingerprint=digest,
         reason=decision.reason,
         status=decision.status,
-        event_ids=[e.id for e in events],
+        event_ids=event_ids,
     )
-    outcome_id = event_id_for(command.command_id, len(events))
-    envelopes = [e.model_dump_json() for e in events]
-    envelopes.append(_wrap(command, outcome, outcome_id, 1, command.command_id).model_dump_json())
-    new = record
+    outcome_id = event_id_for(command.command_id, len(event_ids))
+    values.append(_encoded(command, outcome, outcome_id, 1, command.command_id))
+    envelopes = [value.decode() for value in values]
+    changes: dict[str, Any] = {}
     if aggregate is not None and decision.events:
-        new = _evolved(command, record, aggregate, state, decision.events)
+        changes = _evolved(command_id, command, record, aggregate, state, decision.events)
     stored = StoredDecision(fingerprint=digest, outcome=decision.outcome, envelopes=envelopes)
-    new = new.model_copy(update={"decisions": new.remember(str(command.command_id), stored)})
-    values = tuple(e.encode() for e in envelopes)
-    types = (*(e.type for e in events), CommandOutcomeRecorded.TYPE)
-    return Result("decided", key, values, new, decision.outcome, types)
+    changes["decisions"] = record.remember(command_id, stored, creator=changes.get("creator"))
+    new = record.model_copy(update=changes)  # one copy for the state and the decision
+    types = (*(event.TYPE for event in decision.events), CommandOutcomeRecorded.TYPE)
+    return Result("decided", key, tuple(values), new, decision.outcome, types)
 
 
 def _decision(
@@ -114,48 +118,40 @@ def _decision(
 
 
 def _evolved(
+    command_id: str,
     command: Envelope,
     record: AggregateRecord,
     aggregate: Aggregate[Any],
     state: Any,
     events: tuple[Event, ...],
-) -> AggregateRecord:
+) -> dict[str, Any]:
+    """The record's fields that the new events change."""
     for event in events:
         state = aggregate.evolve(state, event)
     assert state is not None  # evolve never returns None
-    return record.model_copy(
-        update={
-            "aggregate_type": aggregate.name,
-            "org_id": command.org_id,
-            "sequence": record.sequence + len(events),
-            "state": aggregate.dump(state),
-            "creator": record.creator or str(command.command_id),
-        }
-    )
+    return {
+        "aggregate_type": aggregate.name,
+        "org_id": command.org_id,
+        "sequence": record.sequence + len(events),
+        "state": aggregate.dump(state),
+        "creator": record.creator or command_id,
+    }
 
 
-def _wrap(
+def _encoded(
     command: Envelope,
     message: Message,
     id: uuid.UUID,
     sequence: int,
     aggregate_id: uuid.UUID | None = None,
-) -> Envelope:
-    return wrap(
-        message,
-        id=id,
-        org_id=command.org_id,
-        aggregate_id=aggregate_id or command.aggregate_id,
-        sequence=sequence,
-        occurred_at=command.occurred_at,
-        command_id=command.command_id,
-        correlation_id=command.correlation_id,
-        causation_id=command.id,
-        actor=command.actor,
+) -> bytes:
+    aggregate_id = aggregate_id or command.aggregate_id
+    return encode_wrapped(
+        message, id=id, origin=command, aggregate_id=aggregate_id, sequence=sequence
     )
 
 
-def _conflict(command: Envelope, digest: str, decided: str) -> Envelope:
+def _conflict(command: Envelope, digest: str, decided: str) -> bytes:
     request_id = derived_id(command.command_id, f"conflict:{digest}")
     refusal = CommandConflictRejected(
         command_id=command.command_id,
@@ -166,4 +162,4 @@ def _conflict(command: Envelope, digest: str, decided: str) -> Envelope:
         target_aggregate_id=command.aggregate_id,
         reason="the idempotency key was already used with another request body",
     )
-    return _wrap(command, refusal, event_id_for(request_id, 0), 1, request_id)
+    return _encoded(command, refusal, event_id_for(request_id, 0), 1, request_id)

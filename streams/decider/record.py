@@ -49,8 +49,12 @@ class AggregateRecord(BaseModel):
     def exists(self) -> bool:
         return self.aggregate_type is not None
 
-    def remember(self, command_id: str, decision: StoredDecision) -> dict[str, StoredDecision]:
-        """The decisions with this one appended, older ones trimmed to the bounds above."""
+    def remember(
+        self, command_id: str, decision: StoredDecision, creator: str | None = None
+    ) -> dict[str, StoredDecision]:
+        """The decisions with this one appended, older ones trimmed to the bounds above
+        (``creator``: the record's creator once this decision is taken, if it changes)."""
+        keep = creator if creator is not None else self.creator
         decisions = {**self.decisions, command_id: decision}
         ids = list(decisions)
         budget = ENVELOPE_BUDGET_BYTES
@@ -65,7 +69,7 @@ class AggregateRecord(BaseModel):
         for old in ids:
             if excess <= 0:
                 break
-            if old != self.creator:
+            if old != keep:
                 del decisions[old]
                 excess -= 1
         return decisions

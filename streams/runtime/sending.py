@@ -59,7 +59,9 @@ class Consumed(Protocol):
     def value(self) -> bytes | None: ...
 
 
-@dataclass(frozen=True)
+# Slots: made for every record a process sends (several per command in the decider),
+# and a frozen dataclass without them takes about twice as long to build.
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     topic: str
     key: bytes | None

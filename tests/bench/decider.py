@@ -21,6 +21,7 @@ from schemas.codec import encode, wrap
 from schemas.commands import EnqueueItem
 from schemas.envelope import Actor
 from schemas.ids import aggregate_id_for, command_id_for
+from tests.bench.cpu import cpu_seconds
 from tests.processes import Child
 from wavestack.settings import Settings
 from wavestack.topics import ensure_topics
@@ -134,7 +135,11 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float]:
     try:
         await decider.wait_for_output("Worker ready", timeout=120)
         ready = time.perf_counter() - started
+        # CPU seconds do not depend on how busy the other core is, unlike the ratio.
+        assert decider.proc is not None
+        cpu_at_ready = cpu_seconds(decider.proc.pid)
         seconds = await count_outcomes(bootstrap, topics.events, COMMANDS, timeout=600)
+        cpu = cpu_seconds(decider.proc.pid) - cpu_at_ready
     finally:
         await decider.stop()
     rate = COMMANDS / seconds
@@ -143,5 +148,6 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float]:
         "decider_commands_per_s": rate,
         "raw_consume_produce_msgs_per_s": raw_rate,
         "ratio_vs_raw": rate / raw_rate,
+        "decider_cpu_us_per_command": cpu / COMMANDS * 1e6,
         "decider_start_to_ready_s": ready,
     }
