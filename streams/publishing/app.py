@@ -4,10 +4,10 @@ Its own group (``<prefix>-publisher``), apart from the decider and the media
 process: a clip that runs for minutes never delays a post, and publishing scales with
 its own processes. A plain aiokafka loop like theirs (docs/decisions.md): per
 fetched batch the publisher's events are folded in log order into its tables
-(streams/publishing/state.py), attempts start beside the loop, the batch's writes go
-to the changelogs at once, then offsets are committed, never past an attempt that
-has not ended (streams/runtime/offsets.py), so a crash redelivers every event whose
-work was not done. ``WINDOW`` bounds the attempts running at once.
+(streams/publishing/state.py) and attempts start beside the loop; about once a
+second the writes go to the changelogs, then offsets are committed, never past an
+attempt that has not ended (streams/runtime/offsets.py), so a crash redelivers every
+event whose work was not done. ``WINDOW`` bounds the attempts running at once.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from streams.runtime.clients import changelog_reader, durable_producer, group_me
 from streams.runtime.consuming import commit_finished, pace
 from streams.runtime.offsets import Offsets
 from streams.runtime.process import Rebalance, run_until_signalled
-from streams.runtime.producing import produce
-from streams.runtime.sending import Outgoing, SharedFlush
+from streams.runtime.producing import produce_batched
+from streams.runtime.sending import Outgoing, SharedFlush, SharedProduce
 from vault.keyring import KeyRing, ring_from_setting
 
 ROLE = "publisher"
@@ -85,6 +85,8 @@ class PublisherProcess:
         self.resources = Resources(settings, self.connections)
         # Attempts side by side, each flushing its calling mark: one flush per round.
         self.flush = SharedFlush(self.state.flush)
+        # Their result commands likewise: one produce per round of attempts reporting.
+        self.reports = SharedProduce(partial(produce_batched, self.producer, checked=True))
         policy = AttemptPolicy(
             backoff=Backoff(
                 base_seconds=settings.publish_retry_base_seconds,
@@ -125,13 +127,14 @@ class PublisherProcess:
         self._last_commit = 0.0
 
     async def send(self, batch: list[Outgoing], bound: Any) -> None:
-        await produce(self.producer, batch, bound)
+        await produce_batched(self.producer, batch, bound)
 
     async def report(self, envelopes: list[Envelope], bound: Any) -> None:
-        """An attempt's commands, keyed by their item, acked before the attempt goes on."""
+        """An attempt's commands, keyed by their item, acked before the attempt goes on
+        (in one produce with the other attempts' of the same round)."""
         commands = self.topics.commands
         batch = [Outgoing(commands, str(e.aggregate_id).encode(), encode(e)) for e in envelopes]
-        await produce(self.producer, batch, bound)
+        await self.reports(batch)
 
     async def run(self) -> None:
         settings = self.settings
@@ -148,7 +151,7 @@ class PublisherProcess:
         self.consumer.subscribe([self.topics.events], listener=Rebalance(self))
         await self.consumer.start()
         timers = [
-            asyncio.create_task(self._every(settings.publish_tick_seconds, self.scheduler.tick)),
+            asyncio.create_task(self._schedule(settings.publish_tick_seconds)),
             asyncio.create_task(self._every(settings.metrics_tick_seconds, self.reader.tick)),
         ]
         log.info("publisher_started", group=group_id(settings))
@@ -172,10 +175,19 @@ class PublisherProcess:
     async def _every(self, seconds: float, tick: Any) -> None:
         while True:
             await asyncio.sleep(seconds)
-            try:
-                await tick()
-            except Exception:  # the next tick tries again; a bug must not stop the timer
-                log.exception("timer_tick_failed", timer=getattr(tick, "__qualname__", "?"))
+            await self._tick(tick)
+
+    async def _schedule(self, seconds: float) -> None:
+        """The scheduler's timer: every ``seconds``, and at the time an entry falls due."""
+        while True:
+            await asyncio.sleep(self.scheduler.wait(seconds))
+            await self._tick(self.scheduler.tick)
+
+    async def _tick(self, tick: Any) -> None:
+        try:
+            await tick()
+        except Exception:  # the next tick tries again; a bug must not stop the timer
+            log.exception("timer_tick_failed", timer=getattr(tick, "__qualname__", "?"))
 
     def _take(self, tp: TopicPartition, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         offsets = self.offsets.partitions.get(tp)
@@ -197,16 +209,24 @@ class PublisherProcess:
     async def _commit(self, *, force: bool, only: set[TopicPartition] | None = None) -> None:
         """The folds of everything taken on the changelogs, then the offsets of what ended.
 
+        At most once per ``COMMIT_INTERVAL_SECONDS`` unless forced: the folds need to be
+        on the changelogs only before the offsets of their events are committed (a
+        crash before that redelivers the events, which fold again). Meanwhile the
+        attempts' calling-mark flushes take them along, and the writes of one item in
+        between (its start, its marks, its outcome) go out as one record. Flushing per
+        fetched batch held the loop on changelog acks every batch and wrote each of them.
+
         The positions are read before the flush: an attempt that ended by then wrote
         its last marks already, so the flush carries them before the commit passes it.
         """
-        due = self.offsets.due(only)
-        await self.flush()
         now = time.monotonic()
         if not force and now - self._last_commit < COMMIT_INTERVAL_SECONDS:
             return
-        if await commit_finished(self.consumer, self.offsets, due):
-            self._last_commit = now
+        due = self.offsets.due(only)
+        await self.flush()
+        # Nothing due (or a failed commit, which is only late) waits for the next interval.
+        await commit_finished(self.consumer, self.offsets, due)
+        self._last_commit = now
 
     async def _finish(self) -> None:
         """Shutdown: attempts are cut off (their calling marks and uncommitted events make

@@ -1,14 +1,17 @@
 """Opening an item's connection: its key-table row, checked, unwrapped and unsealed.
 
-The plaintext lives only in the returned mapping for the length of one attempt; it
-is never logged, put in a result, or written anywhere.
+The plaintext lives only in the returned mapping for the length of the attempts that
+share one read of the row (``Connections._load``); it is never logged, put in a
+result, or written anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import asyncpg
 
@@ -18,7 +21,7 @@ from vault.keyring import KeyRing, VaultError
 
 @dataclass(frozen=True)
 class Opened:
-    credentials: dict[str, str] = field(repr=False)
+    credentials: Mapping[str, str] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,11 @@ class Connections:
         self.pool = pool
         self.db_schema = db_schema
         self.ring = ring
-        self._loading: dict[uuid.UUID, asyncio.Future[keytable.StoredConnection | None]] = {}
+        self._loading: dict[uuid.UUID, asyncio.Future[_Read]] = {}
 
     async def open(self, connection_id: uuid.UUID, org_id: str, platform: str) -> Opened | Unusable:
-        stored = await self._load(connection_id)
+        read = await self._load(connection_id)
+        stored = read.stored
         if stored is None or stored.org_id != org_id:
             return Unusable(
                 "the item's connection was deleted (or never finished connecting): "
@@ -49,7 +53,7 @@ class Connections:
                 "queue the item again with a matching connection"
             )
         try:
-            return Opened(keytable.open_credentials(stored, self.ring))
+            return Opened(read.credentials(self.ring))
         except VaultError:
             # The ring lost the key that wrapped it, or the row was tampered with.
             return Unusable(
@@ -57,7 +61,7 @@ class Connections:
                 "an operator must restore the key ring, or connect the account again"
             )
 
-    async def _load(self, connection_id: uuid.UUID) -> keytable.StoredConnection | None:
+    async def _load(self, connection_id: uuid.UUID) -> _Read:
         """The row, read once for every attempt that asks while it is being read.
 
         A thousand attempts due at one second on one connection made a thousand
@@ -71,12 +75,32 @@ class Connections:
             loading.add_done_callback(lambda _: self._loading.pop(connection_id, None))
         return await asyncio.shield(loading)
 
-    async def _query(self, connection_id: uuid.UUID) -> keytable.StoredConnection | None:
+    async def _query(self, connection_id: uuid.UUID) -> _Read:
         assert self.pool is not None
         async with self.pool.acquire() as conn:
-            return await keytable.load(conn, self.db_schema, str(connection_id))
+            return _Read(await keytable.load(conn, self.db_schema, str(connection_id)))
 
     async def destroy(self, connection_id: uuid.UUID) -> bool:
         assert self.pool is not None
         async with self.pool.acquire() as conn:
             return await keytable.destroy(conn, self.db_schema, str(connection_id))
+
+
+class _Read:
+    """One read of a row, shared by the attempts that asked during it, and its plaintext
+    opened once for all of them (unwrapping and unsealing per attempt was a few per
+    cent of the publisher at a burst). Gone with the last attempt holding it."""
+
+    def __init__(self, stored: keytable.StoredConnection | None) -> None:
+        self.stored = stored
+        self._opened: Mapping[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"_Read({self.stored!r})"  # never the plaintext
+
+    def credentials(self, ring: KeyRing) -> Mapping[str, str]:
+        """The plaintext (read-only: the attempts share it); raises vault errors."""
+        assert self.stored is not None
+        if self._opened is None:  # a failure is not kept: each attempt asks again (rare)
+            self._opened = MappingProxyType(keytable.open_credentials(self.stored, ring))
+        return self._opened

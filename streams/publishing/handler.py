@@ -99,9 +99,12 @@ class PublishHandler:
         if isinstance(event, PublishStarted):
             # Beside the loop: one slow platform doesn't hold up the other items.
             return _guarded(self.runner.run(key, envelope, event, tracked, bound), bound)
-        if isinstance(event, ItemPublished) and self.reads.get(key) is None:
+        if isinstance(event, ItemPublished):
             adapter = self.adapters.get(tracked.platform)
             readable = adapter is not None and adapter.reads_metrics
+            # A platform without reads has no entry to look up (a store read per post).
+            if not readable or self.reads.get(key) is not None:
+                return None
             entry = on_published(tracked, envelope, event, readable, self.schedule, self.clock())
             if entry is not None:
                 self.reads.put(key, entry)

@@ -30,8 +30,13 @@ from streams.runtime.sending import Outgoing
 
 PUBLISHER_ACTOR = Actor(sub="wavestack-publisher", kind="service")
 RESEND_SECONDS = 10.0
+# Woken this much after an entry's time, so the clock has passed it on waking.
+WAKE_MARGIN_SECONDS = 0.002
+# Never woken sooner than this after a tick: items due at many different moments
+# make a few dozen ticks a second at most, each claiming what fell due meanwhile.
+MIN_WAKE_SECONDS = 0.02
 
-# Produces a batch in order and waits for every ack (streams/runtime/producing.py).
+# Produces a batch and waits for every ack (streams/runtime/producing.py).
 Produce = Callable[[list[Outgoing], Any], Awaitable[Any]]
 
 log = structlog.get_logger("streams.publishing.scheduler")
@@ -100,6 +105,18 @@ class Scheduler:
             actor=PUBLISHER_ACTOR,
         )
         return Outgoing(self.topics.commands, key.encode(), encode(envelope))
+
+    def wait(self, tick_seconds: float) -> float:
+        """Seconds until the next tick: ``tick_seconds``, or less when an entry falls
+        due sooner. Items are claimed at their time, not up to a tick later (with a
+        thousand items due at one second, that tick was on the path of every post).
+        Entries due already and claimed are not waited for (their start is on its way)."""
+        now = self.clock()
+        at = self.tracker.next_due(now)
+        if at is None:
+            return tick_seconds
+        until = (at - now).total_seconds() + WAKE_MARGIN_SECONDS
+        return min(tick_seconds, max(MIN_WAKE_SECONDS, until))
 
     async def tick(self) -> None:
         batch = self.claims(self.clock())

@@ -7,11 +7,13 @@ metrics_tracking.py say what they hold).
 
 Writes land in memory first (``pending``) and reach the changelogs in batches:
 ``flush`` sends every pending value of every partition at once, waits for all the
-acks (acks=all), then writes each partition's store in one batch with the changelog
-offset it reaches. Faust wrote one changelog record per table per event and flushed
-per attempt; here the loop flushes once per fetched batch and the attempts' calling
-marks share a flush per round (``SharedFlush``). A value is read back from
-``pending``, then from what a flush in progress sends, then from the store.
+acks (acks=all; one record batch per changelog partition, streams/runtime/producing.py),
+then writes each partition's store in one batch with the changelog offset it reaches.
+Faust wrote one changelog record per table per event and flushed per attempt; here
+the loop flushes before it commits (about once a second, streams/publishing/app.py)
+and the attempts' calling marks share a flush per round (``SharedFlush``). A value is
+read back from ``pending``, then from what a flush in progress sends, then from the
+store.
 
 Nothing is deleted: a removed entry is written as an empty value (the runtime's
 restore passes tombstones over, so a tombstone would bring the old value back).
@@ -28,7 +30,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from streams.runtime.changelog import changelog_key
-from streams.runtime.producing import produce
+from streams.runtime.producing import produce_batched
 from streams.runtime.restore import restore
 from streams.runtime.sending import Outgoing
 from streams.runtime.store import KeyValueStore
@@ -196,15 +198,11 @@ class State:
                 )
             bound: Any = log.bind(records=len(batch))
             try:
-                acked = await produce(self.producer, batch, bound)
-                at = 0
+                reached = await produce_batched(self.producer, batch, bound)
                 for partition, name, table in tables:
-                    count = len(table.sending)
-                    last = max(m.offset for m in acked[at : at + count])
-                    at += count
                     if self.partitions.get(partition, {}).get(name) is not table:
                         continue  # closed meanwhile (revoked): the changelog has it
-                    table.store.write(table.sending, last)
+                    table.store.write(table.sending, reached[table.changelog])
                     if len(table.recent) + len(table.sending) > RECENT_MAX:
                         table.recent.clear()
                     table.recent.update(table.sending)

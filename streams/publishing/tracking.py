@@ -153,6 +153,10 @@ class Tracker:
         """The entries due at ``now``, earliest first."""
         return self.index.due(now)
 
+    def next_due(self, now: datetime) -> datetime | None:
+        """When the next entry not yet due at ``now`` falls due, if any."""
+        return self.index.next_after(now)
+
 
 class DueIndex:
     """Item id -> its due entry, and (time, id) pairs in a sorted list (bisect: an
@@ -178,6 +182,11 @@ class DueIndex:
     def replace(self, entries: Iterable[tuple[str, Due]]) -> None:
         self._entries = dict(entries)
         self._by_time = sorted((e.at, k) for k, e in self._entries.items())
+
+    def next_after(self, now: datetime) -> datetime | None:
+        """The earliest time of an entry not yet due at ``now``, if any."""
+        at = bisect.bisect_right(self._by_time, now, key=lambda pair: pair[0])
+        return self._by_time[at][0] if at < len(self._by_time) else None
 
     def due(self, now: datetime) -> list[tuple[str, Due]]:
         found = []

@@ -3,19 +3,22 @@
 Sizes are checked before anything is sent, a batch is retried whole until Kafka has
 all of it (our batches are deterministic, so a re-send after a "maybe written"
 timeout only makes copies consumers drop by id), and what Kafka will never take is
-``SendRefused``.
+``SendRefused``. Two ways to hand the batch over: ``produce`` one ``send`` per
+record, ``produce_batched`` whole record batches (``streams.runtime.batches``),
+cheaper per record for a process that sends many at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import RecordMetadata
 
+from streams.runtime.batches import send_batched
 from streams.runtime.sending import (
     MAX_BACKOFF_SECONDS,
     PERMANENT,
@@ -44,6 +47,25 @@ async def send_once(producer: AIOKafkaProducer, batch: Sequence[Outgoing]) -> li
         raise SendRefused(repr(exc)) from exc
 
 
+T = TypeVar("T")
+
+
+async def _until_sent(
+    attempt: Callable[[], Awaitable[T]], bound: Any, on_retry: Callable[[], None] | None = None
+) -> T:
+    """``attempt`` again, backing off, until Kafka has the batch; SendRefused as is."""
+    delay = 0.5
+    while True:
+        try:
+            return await attempt()
+        except KafkaError as exc:
+            if on_retry is not None:
+                on_retry()
+            bound.warning("produce_retry", error=repr(exc), delay=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
 async def produce(
     producer: AIOKafkaProducer,
     batch: Sequence[Outgoing],
@@ -55,16 +77,25 @@ async def produce(
 
     Raises SendRefused for errors Kafka will never get over.
     """
-    delay = 0.5
-    while True:
+    return await _until_sent(lambda: send_once(producer, batch), bound, on_retry)
+
+
+async def produce_batched(
+    producer: AIOKafkaProducer, batch: Sequence[Outgoing], bound: Any, *, checked: bool = False
+) -> dict[TopicPartition, int]:
+    """``produce`` in whole record batches, one per partition (order kept within each,
+    the only order Kafka has); the offset of the last record written to each partition.
+    ``checked``: the sizes were checked already."""
+    if not checked:
+        check_sizes(batch)
+
+    async def attempt() -> dict[TopicPartition, int]:
         try:
-            return await send_once(producer, batch)
-        except KafkaError as exc:
-            if on_retry is not None:
-                on_retry()
-            bound.warning("produce_retry", error=repr(exc), delay=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+            return await send_batched(producer, batch)
+        except PERMANENT as exc:
+            raise SendRefused(repr(exc)) from exc
+
+    return await _until_sent(attempt, bound)
 
 
 async def send_dead_letters(

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import structlog
 from aiokafka.errors import (
     CorruptRecordException,
     InvalidTopicError,
@@ -24,6 +25,8 @@ from aiokafka.errors import (
 from schemas.dlq import dlq_headers
 from streams import metrics
 from streams.runtime.app import MAX_REQUEST_BYTES
+
+log = structlog.get_logger("streams.runtime.sending")
 
 # Kafka will never take these, however often we ask; anything else is retried.
 PERMANENT = (
@@ -111,24 +114,22 @@ class DeadLetters:
         return Outgoing(self.topic, message.key, message.value, headers)
 
 
-class SharedFlush:
-    """One producer flush for everyone who asks while it is being prepared.
+class _Rounds:
+    """Many tasks asking for the same kind of round trip, served one round at a time.
 
-    Callers need "everything I handed to the producer before calling is on the log".
-    A flush started after a caller arrived covers it; so callers arriving while no
-    flush is pending start a new round, and everyone who arrives before that round's
-    flush begins waits for it. With many tasks flushing at once (the publisher's
-    attempts), the producer is flushed once per round instead of once per caller,
-    each flush waiting for all the others' messages.
+    A caller arriving while no round is pending starts one; everyone who arrives before
+    that round begins joins it and returns when it ends (sharing its error); the next
+    round waits for the previous one, so what a caller handed in earlier is never
+    overtaken. With many tasks at once (the publisher's attempts) that is one round trip
+    per round instead of one per caller.
     """
 
-    def __init__(self, flush: Callable[[], Awaitable[Any]]) -> None:
-        self._flush = flush
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
         self._pending: asyncio.Future[None] | None = None
         self._rounds: set[asyncio.Task[None]] = set()
 
-    async def __call__(self) -> None:
+    async def _join(self) -> None:
         if self._pending is None:
             self._pending = asyncio.get_running_loop().create_future()
             task = asyncio.create_task(self._round(self._pending))
@@ -137,10 +138,10 @@ class SharedFlush:
         await asyncio.shield(self._pending)
 
     async def _round(self, done: asyncio.Future[None]) -> None:
-        async with self._lock:  # the previous round's flush may still be running
+        async with self._lock:  # the previous round may still be running
             self._pending = None  # who arrives from now on needs the next round
             try:
-                await self._flush()
+                await self._run()
             except asyncio.CancelledError:
                 done.cancel()
                 raise
@@ -148,3 +149,48 @@ class SharedFlush:
                 done.set_exception(exc)
             else:
                 done.set_result(None)
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class SharedFlush(_Rounds):
+    """One producer flush for everyone who asks while it is being prepared.
+
+    Callers need "everything I handed to the producer before calling is on the log":
+    a flush started after a caller arrived covers it.
+    """
+
+    def __init__(self, flush: Callable[[], Awaitable[Any]]) -> None:
+        super().__init__()
+        self._flush = flush
+
+    async def __call__(self) -> None:
+        await self._join()
+
+    async def _run(self) -> None:
+        await self._flush()
+
+
+class SharedProduce(_Rounds):
+    """One produce of everything the callers hand in while the round is prepared: each
+    caller returns once its records are on the log (the attempts' result commands).
+
+    ``produce`` gets records whose sizes were checked here: a record Kafka would refuse
+    fails its own caller only.
+    """
+
+    def __init__(self, produce: Callable[[list[Outgoing], Any], Awaitable[Any]]) -> None:
+        super().__init__()
+        self._produce = produce
+        self._batch: list[Outgoing] = []
+
+    async def __call__(self, messages: Sequence[Outgoing]) -> None:
+        check_sizes(messages)
+        self._batch.extend(messages)
+        await self._join()
+
+    async def _run(self) -> None:
+        # Taken in one step: who arrives from now on is in the next round.
+        batch, self._batch = self._batch, []
+        await self._produce(batch, log.bind(records=len(batch)))

@@ -1,11 +1,16 @@
-"""The scheduler's due index: what is due, earliest first, kept in step with the table."""
+"""The scheduler's due index: what is due, earliest first, kept in step with the table;
+and when the scheduler wakes for the next entry."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from schemas.catalog import Topics
+from streams.publishing.scheduler import MIN_WAKE_SECONDS, WAKE_MARGIN_SECONDS, Scheduler
 from streams.publishing.tracking import Due, DueIndex, Tracker
+from streams.runtime.sending import Outgoing
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -53,3 +58,35 @@ def test_reindex_reads_the_table_written_behind_the_trackers_back() -> None:
     assert tracker.due_items(T0) == []  # recovery wrote the table, not put()
     assert tracker.reindex() == 1
     assert tracker.due_items(T0) == [("r", due(-1))]
+
+
+def test_the_next_entry_to_fall_due_is_the_earliest_after_now() -> None:
+    index = DueIndex()
+    assert index.next_after(T0) is None
+    index.set("past", due(-5))
+    index.set("now", due(0))  # due at T0 already: not one to wait for
+    assert index.next_after(T0) is None
+    index.set("soon", due(2))
+    index.set("later", due(9))
+    assert index.next_after(T0) == T0 + timedelta(minutes=2)
+    index.set("soon", None)
+    assert index.next_after(T0) == T0 + timedelta(minutes=9)
+
+
+def test_the_scheduler_wakes_when_an_entry_falls_due_within_the_tick() -> None:
+    tracker = Tracker({}, {})
+    clock = [T0]
+    scheduler = Scheduler(_no_produce, Topics("t"), tracker, clock=lambda: clock[0])
+    assert scheduler.wait(0.2) == 0.2  # nothing due at all
+    tracker.index.set("a", due(-1))  # claimed already, its start on its way
+    assert scheduler.wait(0.2) == 0.2
+    tracker.index.set("b", due(0.001))  # 60 ms from now
+    assert abs(scheduler.wait(0.2) - (0.06 + WAKE_MARGIN_SECONDS)) < 1e-9
+    tracker.index.set("b", due(0.0001))  # 6 ms from now: not sooner than the minimum
+    assert scheduler.wait(0.2) == MIN_WAKE_SECONDS
+    tracker.index.set("b", due(1))  # further than a tick
+    assert scheduler.wait(0.2) == 0.2
+
+
+async def _no_produce(batch: list[Outgoing], bound: Any) -> None:
+    raise AssertionError("not sent in this test")
