@@ -13,6 +13,11 @@ Two rates, two ways of watching:
 
 Both finish in bounded time: whatever is still invisible DEADLINE_S after the last
 request is counted as such and left out of the percentiles.
+
+Where the time goes at 1,000/s: each item's ``ItemEnqueued`` is read back from the
+events topic; its record's timestamp (set by the decider's producer when it sent the
+decision) splits the latency into 202 -> decided and decided -> visible (wall clocks
+of one machine, so the two add up to the total within a millisecond).
 """
 
 from __future__ import annotations
@@ -28,8 +33,11 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+from aiokafka import AIOKafkaConsumer
 
 from api.auth.cli import issue_token_from_settings
+from schemas.codec import decode
+from schemas.events import ItemEnqueued
 from tests.bench.harness import percentile, running, wait_http
 from tests.processes import Child
 from wavestack.settings import Settings
@@ -49,6 +57,7 @@ DEADLINE_S = 30.0
 @dataclass
 class Run:
     accepted: dict[uuid.UUID, float] = field(default_factory=dict)  # item id -> 202 time
+    accepted_wall: dict[uuid.UUID, float] = field(default_factory=dict)  # the same, time.time()
     visible: dict[uuid.UUID, float] = field(default_factory=dict)  # item id -> seen time
     pending: dict[uuid.UUID, None] = field(default_factory=dict)  # accepted, not seen yet
     refused: Counter[int] = field(default_factory=Counter)  # status -> count
@@ -87,6 +96,7 @@ async def _post(session: aiohttp.ClientSession, base: str, key: str, run: Run) -
         return None
     item_id = uuid.UUID(body["id"])
     run.accepted[item_id] = time.perf_counter()
+    run.accepted_wall[item_id] = time.time()
     run.pending[item_id] = None
     return item_id
 
@@ -186,6 +196,47 @@ async def watch_db(
     return run
 
 
+async def decided_at(settings: Settings, items: set[uuid.UUID]) -> dict[uuid.UUID, float]:
+    """Wall time (s) at which the decider sent each item's ``ItemEnqueued``."""
+    consumer = AIOKafkaConsumer(
+        settings.topics.events,
+        bootstrap_servers=settings.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    found: dict[uuid.UUID, float] = {}
+    try:
+        idle_rounds = 0
+        while len(found) < len(items) and idle_rounds < 10:
+            fetched = await consumer.getmany(timeout_ms=500, max_records=10_000)
+            idle_rounds = 0 if fetched else idle_rounds + 1
+            for records in fetched.values():
+                for record in records:
+                    event = decode(record.value)
+                    if event.type == ItemEnqueued.TYPE and event.aggregate_id in items:
+                        found[event.aggregate_id] = record.timestamp / 1000
+    finally:
+        await consumer.stop()
+    return found
+
+
+def split(run: Run, decided: dict[uuid.UUID, float]) -> dict[str, float | str]:
+    """p50/p99 of 202 -> decided and decided -> visible, over the items seen in both."""
+    to_decided, to_visible = [], []
+    for item, wall in run.accepted_wall.items():
+        if item in decided and item in run.visible:
+            to_decided.append((decided[item] - wall) * 1000)
+            visible_wall = wall + (run.visible[item] - run.accepted[item])
+            to_visible.append((visible_wall - decided[item]) * 1000)
+    return {
+        "202 -> decided p50_ms": percentile(to_decided, 50),
+        "202 -> decided p99_ms": percentile(to_decided, 99),
+        "decided -> visible p50_ms": percentile(to_visible, 50),
+        "decided -> visible p99_ms": percentile(to_visible, 99),
+    }
+
+
 async def run(settings: Settings, workdir: Path) -> dict[str, float | str]:
     token = issue_token_from_settings(
         settings, org="bench", sub="bench-bot", scope="queue:write read", ttl=3600, kind="bot"
@@ -211,4 +262,7 @@ async def run(settings: Settings, workdir: Path) -> dict[str, float | str]:
         (f"{FAST_RATE_PER_S}/s", fast.figures(FAST_RATE_PER_S, "read model polled every 5 ms")),
     ):
         figures.update({f"{label}: {name}": value for name, value in result.items()})
+    decided = await decided_at(settings, set(fast.accepted))
+    label = f"{FAST_RATE_PER_S}/s"
+    figures.update({f"{label}: {name}": value for name, value in split(fast, decided).items()})
     return figures
