@@ -22,8 +22,10 @@ from streams.runtime.consuming import of_types
 from streams.runtime.producing import send_dead_letters
 from streams.runtime.sending import Consumed, DeadLetters
 
-# The consumer its dead letters and their metric name (the Faust agent's, kept).
-CONSUMER = "media-agent"
+# The consumer its dead letters and their metric name: the process's role. (It named
+# itself "media-agent" while it was the Faust event agent it shared with the media
+# process; letters from then still say so.)
+CONSUMER = "publisher"
 # Events taken but not finished (attempts running), past which fetching pauses.
 WINDOW = 256
 

@@ -55,15 +55,18 @@ def _envelope(
     )
 
 
-async def produce(settings: Settings, messages: Sequence[tuple[bytes | None, bytes]]) -> None:
-    """Produces (key, value) pairs to the commands topic, in order, acks=all."""
+async def produce(
+    settings: Settings, messages: Sequence[tuple[bytes | None, bytes]], topic: str | None = None
+) -> None:
+    """Produces (key, value) pairs to ``topic`` (the commands topic by default), in
+    order, acks=all."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
     )
     await producer.start()
     try:
         for key, value in messages:
-            await producer.send(settings.topics.commands, value, key=key)
+            await producer.send(topic or settings.topics.commands, value, key=key)
         await producer.flush()
     finally:
         await producer.stop()

@@ -8,11 +8,10 @@ import os
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from schemas.envelope import Envelope
 from schemas.ids import derived_id
-from tests.integration.streams.helpers import Stack, TopicReader, send_commands
+from tests.integration.streams.helpers import Stack, TopicReader, produce, send_commands
 from tests.integration.streams.media_support import (
     clip_end,
     first,
@@ -26,7 +25,6 @@ from tests.integration.streams.media_support import (
     temp_files,
 )
 from tests.media import MediaLibrary, decodes_cleanly, ffprobe
-from wavestack.settings import Settings
 
 
 async def registered(stack: Stack, sources: MediaLibrary, name: str) -> Envelope:
@@ -237,7 +235,11 @@ async def test_unreadable_events_that_may_be_for_the_media_agent_go_to_its_dlq_o
     junk = b"\x00 not json " + marker
     bad_clip = json.dumps({"type": "clip.ClipRequested", "marker": marker.decode()}).encode()
     not_ours = json.dumps({"type": "queue.ItemEnqueued", "marker": marker.decode()}).encode()
-    await produce_events(stack.settings, [junk, bad_clip, not_ours])
+    await produce(
+        stack.settings,
+        [(b"poison", v) for v in (junk, bad_clip, not_ours)],
+        stack.settings.topics.events,
+    )
     # A message after the poison is still handled: the agents kept going.
     source = await registered(stack, sources, "silent.mp4")
     assert source.data["media"]["duration_s"] == pytest.approx(4.0, abs=0.1)
@@ -253,13 +255,3 @@ async def test_unreadable_events_that_may_be_for_the_media_agent_go_to_its_dlq_o
     await stack.dlq.wait_until(lambda r: refusals(r) >= expected)
     assert refusals(stack.dlq) == expected
     assert len([r for r in stack.dlq.records if r.value in (junk, bad_clip)]) == 2
-
-
-async def produce_events(settings: Settings, values: list[bytes]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
-    await producer.start()
-    try:
-        for value in values:
-            await producer.send_and_wait(settings.topics.events, value, key=b"poison")
-    finally:
-        await producer.stop()
