@@ -29,7 +29,7 @@ from tests.integration.streams.helpers import (
     creating,
     send_commands,
 )
-from tests.isolation import delete_topics
+from tests.isolation import delete_topics, own_settings
 from vault import keytable
 from vault.keyring import KeyRing, generate_entry
 from wavestack.settings import Settings
@@ -52,16 +52,8 @@ class Pipeline:
     async def start(
         cls, base: Settings, folder: Path, publishers: int = 1, **overrides: Any
     ) -> Pipeline:
-        unique = uuid.uuid4().hex[:10]
         ring_text = generate_entry("test1")
         values: dict[str, Any] = {
-            "kafka_bootstrap": base.kafka_bootstrap,
-            "database_url": base.database_url,
-            "topic_prefix": f"test-{unique}",
-            "db_schema": f"p_{unique}",
-            "topic_partitions": TEST_PARTITIONS,
-            "worker_data_dir": folder / "faust",
-            "media_root": folder / "media",
             "log_format": "console",
             "worker_session_timeout_seconds": TEST_SESSION_TIMEOUT,
             "secret_key": ring_text,
@@ -69,7 +61,9 @@ class Pipeline:
             "publish_retry_base_seconds": 0.3,
             "publish_read_timeout_seconds": 3.0,
         }
-        settings = Settings(**{**values, **overrides})
+        settings = own_settings(
+            base, folder, "publish", partitions=TEST_PARTITIONS, **{**values, **overrides}
+        )
         await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
         conn = await asyncpg.connect(settings.dsn)
         try:

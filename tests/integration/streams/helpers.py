@@ -20,7 +20,7 @@ from schemas.codec import DecodeError, decode, encode, wrap
 from schemas.envelope import Actor, Envelope
 from schemas.ids import aggregate_id_for, command_id_for
 from tests.conftest import TEST_PARTITIONS
-from tests.isolation import delete_topics
+from tests.isolation import delete_topics, own_settings
 from tests.processes import Child
 from wavestack.settings import Settings
 from wavestack.topics import ensure_topics
@@ -228,16 +228,12 @@ class Stack:
     async def start(cls, base: Settings, folder: Path, **overrides: Any) -> Stack:
         """``overrides``: more settings for the worker (e.g. clip limits)."""
         values: dict[str, Any] = {
-            "kafka_bootstrap": base.kafka_bootstrap,
-            "database_url": base.database_url,
-            "topic_prefix": f"test-{uuid.uuid4().hex[:10]}",
-            "topic_partitions": TEST_PARTITIONS,
-            "worker_data_dir": folder / "faust",
-            "media_root": folder / "media",
             "log_format": "console",
             "worker_session_timeout_seconds": TEST_SESSION_TIMEOUT,
         }
-        settings = Settings(**{**values, **overrides})
+        settings = own_settings(
+            base, folder, "test", partitions=TEST_PARTITIONS, **{**values, **overrides}
+        )
         settings.media_root.mkdir(parents=True, exist_ok=True)
         await ensure_topics(settings.kafka_bootstrap, settings.topics, settings.topic_partitions)
         stack = cls(
