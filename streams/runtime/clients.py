@@ -1,4 +1,5 @@
-"""The Kafka clients every plain-aiokafka process builds the same way (decider, media).
+"""The Kafka clients every plain-aiokafka process builds the same way (decider, media,
+publisher), and how they are stopped.
 
 A group member with static membership and manual commits, a consumer that reads
 changelogs back, and an idempotent acks=all producer. The settings that differ

@@ -28,4 +28,3 @@ def test_the_ids_of_a_command_are_the_ones_they_always_were() -> None:
     assert ids.command_id_on("org-a", "k", aggregate) == uuid.uuid5(
         ids.NAMESPACE, f'command-on:["org-a", "{aggregate}", "k"]'
     )
-    assert str(command) == str(uuid.uuid5(ids.NAMESPACE, 'command:["org-a", "key-1"]'))
