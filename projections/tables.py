@@ -168,6 +168,13 @@ EVENT_COLUMNS: tuple[str, ...] = (
     "data",
 )  # fmt: skip
 
+# The events table's attributes in its own order (a row-type array is laid out so).
+EVENT_ROW_TYPE: tuple[str, ...] = (
+    "id", "org_id", "type", "version", "aggregate_type", "aggregate_id", "sequence",
+    "occurred_at", "command_id", "correlation_id", "causation_id", "actor", "data",
+    "position", "log_topic", "log_partition", "log_offset",
+)  # fmt: skip
+
 
 def new_row(table: Table, **values: Any) -> Row:
     """A row with every column of ``table``: the given values, NULL for the rest."""

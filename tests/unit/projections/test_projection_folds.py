@@ -143,7 +143,8 @@ def test_a_batch_folds_each_row_in_log_order_and_indexes_an_event_id_once() -> N
     rows: dict[object, Row] = {}
     changed = {table.name: apply_folds(rows, todo) for table, todo in steps.items()}
 
-    assert [row[0] for row in audit] == [0, 1]  # ordinals: the re-emitted copy is left out
+    # Event ids, in log order: the re-emitted copy is left out.
+    assert [row[0] for row in audit] == [created.envelope.id, moved.envelope.id]
     assert changed["queue_items"][ITEM]["version"] == 2
     assert set(changed) == {"organizations", "queue_items"}
 
