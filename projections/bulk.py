@@ -39,7 +39,7 @@ from projections.deadletter import DeadLetters, durable_producer, source_of
 from projections.handlers import Handler
 from projections.handlers.audit import event_row
 from projections.kafka import BULK_FETCH_BYTES, new_consumer
-from projections.merge import TopicKind, copy_rows
+from projections.merge import TopicKind
 from projections.positions import Positions
 from projections.progress import ProgressCallback, ProgressMeter
 from projections.tables import COMMANDS, EVENT_COLUMNS, FOLDED, Row, Table
@@ -278,3 +278,21 @@ class _Loader:
         task, self._copying[lane] = self._copying[lane], None
         if task is not None:
             await task
+
+
+async def copy_rows(
+    conn: asyncpg.Connection,
+    table: str,
+    columns: Sequence[str],
+    records: Sequence[tuple[Any, ...]],
+    *,
+    schema: str,
+) -> None:
+    """COPY, with a value asyncpg cannot encode reported as the DataError that a
+    statement parameter would raise (e.g. an integer beyond int4): the record's fault."""
+    try:
+        await conn.copy_records_to_table(
+            table, schema_name=schema, columns=list(columns), records=records
+        )
+    except (OverflowError, ValueError, TypeError) as exc:
+        raise asyncpg.DataError(f"invalid value for {table}: {exc}") from exc

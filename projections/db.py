@@ -30,7 +30,8 @@ async def connect(dsn: str, schema: str, *, purpose: str) -> asyncpg.Connection:
             "TimeZone": "UTC",
         },
     )
-    # Binary format: COPY (projections/merge.py, bulk.py) has no text-format path. A
+    # Binary format: COPY (bulk.py) has no text-format path, and the live projector's
+    # row-type arrays (merge.py) encode their jsonb fields with this codec too. A
     # jsonb value on the wire in binary is a version byte (1) and the JSON text.
     await conn.set_type_codec(
         "jsonb",

@@ -130,21 +130,3 @@ async def write(
             await conn.execute(upsert_sql(table), [table.values(row) for row in changed.values()])
     if audit:
         await conn.execute(insert_events_sql(), audit)
-
-
-async def copy_rows(
-    conn: asyncpg.Connection,
-    table: str,
-    columns: Sequence[str],
-    records: Sequence[tuple[Any, ...]],
-    *,
-    schema: str,
-) -> None:
-    """COPY, with a value asyncpg cannot encode reported as the DataError that a
-    statement parameter would raise (e.g. an integer beyond int4): the record's fault."""
-    try:
-        await conn.copy_records_to_table(
-            table, schema_name=schema, columns=list(columns), records=records
-        )
-    except (OverflowError, ValueError, TypeError) as exc:
-        raise asyncpg.DataError(f"invalid value for {table}: {exc}") from exc

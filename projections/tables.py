@@ -25,7 +25,7 @@ class Table:
     values: Callable[[Row], tuple[Any, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # A row's values in column order, for COPY (itemgetter: it runs per row).
+        # A row's values in column order, for COPY and row-type arrays (itemgetter: per row).
         object.__setattr__(self, "values", itemgetter(*self.columns))
 
     @property
