@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
