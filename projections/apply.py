@@ -14,6 +14,7 @@ from typing import Literal
 import asyncpg
 
 from projections import merge
+from projections.combined import Write
 from projections.handlers import (
     ALSO_FOLDED_INTO,
     COMMAND_HANDLER,
@@ -82,11 +83,13 @@ async def apply_all(
     conn: asyncpg.Connection,
     records: Sequence[merge.Record],
     at: Sequence[LogPosition] | None = None,
+    also: Sequence[Write] = (),
 ) -> None:
     """Writes the records in the caller's transaction, in a few round trips; a poison
     error propagates and aborts the transaction (the caller redoes it with apply_one).
-    ``at``: each record's place on the log, for the audit index."""
-    await merge.write(conn, records, handlers_for, at)
+    ``at``: each record's place on the log, for the audit index; ``also``: writes to
+    send with the records' (the batch's positions)."""
+    await merge.write(conn, records, handlers_for, at, also)
 
 
 async def apply_one(

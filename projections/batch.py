@@ -80,9 +80,9 @@ class BatchWriter:
         async with conn.transaction():
             # The row lock orders this batch after any other writer of the projection
             # (a peer, a replay, a rebuild's swap) and tells us if one moved positions.
-            if await positions.lock_epoch(conn, self.projection) != epoch:
+            locked, stored = await positions.lock_and_load(conn, self.projection)
+            if locked != epoch:
                 raise EpochChanged
-            stored = await positions.load(conn, self.projection)
             moved: dict[TopicPartition, int] = {}
             todo: list[tuple[ConsumerRecord[bytes, bytes], Record]] = []
             for tp, records in batch.items():
@@ -101,8 +101,12 @@ class BatchWriter:
                         self._count(done, tally, kind, "dead_lettered")
                     else:
                         todo.append((record, (kind, parsed)))
+            saving = positions.saving(self.projection, moved)
             if not guarded:
-                await apply_all(conn, [r for _, r in todo], [_at(record) for record, _ in todo])
+                # The positions go in the same statement as the rows (one round trip).
+                at = [_at(record) for record, _ in todo]
+                also = [saving] if saving is not None else []
+                await apply_all(conn, [r for _, r in todo], at, also)
             for record, (kind, message) in todo:
                 result = await apply_one(conn, (kind, message), _at(record)) if guarded else None
                 if isinstance(result, Poison):
@@ -112,7 +116,8 @@ class BatchWriter:
                     self._count(done, tally, kind, "dead_lettered")
                 else:
                     self._count(done, tally, kind, result or verdict(kind, message))
-            await positions.save(conn, self.projection, moved)
+            if guarded:
+                await positions.save(conn, self.projection, moved)
             # In the DLQ before the commit that moves past them: nothing is ever lost.
             for record, reason, ids in letters:
                 self.log.warning(

@@ -1,11 +1,13 @@
-"""The live projector's writes: a batch's records folded into their rows in a few round trips.
+"""The live projector's writes: a batch's records folded into their rows in two round trips.
 
-Per table the batch touches: one SELECT of the rows it names, the folds in log
-order in memory, then one ``INSERT ... SELECT ... FROM unnest($1::<table>[]) ON
-CONFLICT DO UPDATE`` of the changed rows, passed as one array of the table's own
-row type (one prepared statement, binary, no staging table to create, empty or
-truncate at commit). The audit index goes the same way with ``DO NOTHING`` (the
-first copy of an event id wins), in log order (``WITH ORDINALITY``). Every handler
+One query reads the rows the batch names, in every table it touches (each table's
+as an array of its row type); the folds run in log order in memory; per table, an
+``INSERT ... SELECT ... FROM unnest($1::<table>[]) ON CONFLICT DO UPDATE`` writes
+the changed rows, passed as one array of the table's own row type (binary, no
+staging table to create, empty or truncate at commit). The audit index goes the
+same way with ``DO NOTHING`` (the first copy of an event id wins), in log order
+(``WITH ORDINALITY``). Those writes, and the batch's positions, go to the server
+as one statement (projections/combined.py). Every handler
 touches one row of one table, and the rows of different tables never depend on
 each other, so folding table by table gives exactly what applying the records one
 by one would. Batches of one projection never run concurrently (the
@@ -21,11 +23,13 @@ against the catalog.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any, Literal
 
 import asyncpg
 
+from projections.combined import Write, execute_all
 from projections.handlers import Handler
 from projections.handlers.audit import LogPosition, event_row
 from projections.tables import EVENT_COLUMNS, EVENT_ROW_TYPE, Row, Table
@@ -35,6 +39,8 @@ from schemas.codec import Decoded
 TopicKind = Literal["events", "commands"]
 Record = tuple[TopicKind, Decoded[Message]]
 Route = Callable[[TopicKind, Decoded[Message]], list[Handler]]
+# Per table, the folds to run in log order: (row key, handler, record).
+Steps = dict[Table, list[tuple[Hashable, Handler, Decoded[Message]]]]
 
 EVENTS = "events"
 
@@ -67,21 +73,28 @@ def insert_events_sql() -> str:
     )
 
 
-def select_sql(table: Table) -> str:
-    return (
-        f"SELECT {_quoted_columns(table.columns)} FROM {table.name}"
-        f' WHERE "{table.key}" = ANY($1::{table.key_type}[])'
+@lru_cache(maxsize=64)
+def select_sql(tables: tuple[Table, ...]) -> str:
+    """One query for the rows of every table a batch touches: one column per table, the
+    rows as an array of its row type ($n: the keys of the n-th table). One round trip
+    whatever the number of tables; ``x.*`` names the whole row even where a column
+    has the table's alias for a name."""
+    columns = (
+        f'(SELECT array_agg(x.*) FROM {table.name} x WHERE x."{table.key}"'
+        f" = ANY(${n}::{table.key_type}[]))"
+        for n, table in enumerate(tables, 1)
     )
+    return "SELECT " + ", ".join(columns)
 
 
 def fold_batch(
     records: Sequence[Record], route: Route, at: Sequence[LogPosition] | None = None
-) -> tuple[dict[Table, list[tuple[Hashable, Handler, Decoded[Message]]]], list[tuple[Any, ...]]]:
+) -> tuple[Steps, list[tuple[Any, ...]]]:
     """Per table the folds to run in log order, and the batch's audit rows (first copy,
     in log order, laid out as the events row type).
 
     ``at``: each record's place on the log, in the same order, for the audit index."""
-    steps: dict[Table, list[tuple[Hashable, Handler, Decoded[Message]]]] = {}
+    steps: Steps = {}
     audit: list[tuple[Any, ...]] = []
     seen: set[Any] = set()
     for n, (kind, decoded) in enumerate(records):
@@ -113,20 +126,34 @@ async def write(
     records: Sequence[Record],
     route: Route,
     at: Sequence[LogPosition] | None = None,
+    also: Sequence[Write] = (),
 ) -> None:
-    """Folds the records into their rows and writes them in the caller's transaction.
+    """Folds the records into their rows and writes them in the caller's transaction:
+    one query for the rows of every table touched, then every changed row, the audit
+    rows and ``also`` (the batch's positions) in one statement (projections/combined.py).
 
     A value asyncpg cannot encode (e.g. an integer beyond int4) raises DataError, as
     one the server refuses does: the record's fault, dead-lettered by the caller."""
-    if not records:
-        return
+    writes: list[Write] = []
     steps, audit = fold_batch(records, route, at)
-    for table, todo in steps.items():
-        keys = list({key for key, _, _ in todo})
-        loaded = await conn.fetch(select_sql(table), keys)
-        rows: dict[Hashable, Row] = {r[table.key]: dict(r) for r in loaded}
-        changed = apply_folds(rows, todo)
+    for table, rows in (await _load(conn, steps)).items():
+        changed = apply_folds(rows, steps[table])
         if changed:
-            await conn.execute(upsert_sql(table), [table.values(row) for row in changed.values()])
+            values = [table.values(row) for row in changed.values()]
+            writes.append(Write(upsert_sql(table), (values,)))
     if audit:
-        await conn.execute(insert_events_sql(), audit)
+        writes.append(Write(insert_events_sql(), (audit,)))
+    await execute_all(conn, [*writes, *also])
+
+
+async def _load(conn: asyncpg.Connection, steps: Steps) -> dict[Table, dict[Hashable, Row]]:
+    """The stored rows the folds name, by table and key (one query for every table)."""
+    tables = tuple(steps)
+    if not tables:
+        return {}
+    keys = [list({key for key, _, _ in steps[table]}) for table in tables]
+    found = await conn.fetchrow(select_sql(tables), *keys)
+    assert found is not None  # a SELECT without FROM: always one row
+    return {
+        table: {r[table.key]: dict(r) for r in found[n] or ()} for n, table in enumerate(tables)
+    }

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 import asyncpg
 from aiokafka import TopicPartition
 
+from projections.combined import Write, execute_all
+
 Positions = dict[TopicPartition, int]
 
 
@@ -50,22 +52,51 @@ async def load(conn: asyncpg.Connection, projection: str) -> Positions:
     return {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def save(
-    conn: asyncpg.Connection, projection: str, positions: Mapping[TopicPartition, int]
-) -> None:
+async def lock_and_load(conn: asyncpg.Connection, projection: str) -> tuple[int | None, Positions]:
+    """``lock_epoch`` and ``load`` in one round trip (the live projector's every batch):
+    the epoch (None if the state row is gone) and the positions, read under the lock."""
+    rows = await conn.fetch(
+        "SELECT s.epoch, o.topic, o.partition, o.next_offset FROM projection_state s"
+        " LEFT JOIN projection_offsets o ON o.projection = s.projection"
+        " WHERE s.projection = $1 FOR UPDATE OF s",
+        projection,
+    )
+    if not rows:
+        return None, {}
+    stored = {
+        TopicPartition(r["topic"], r["partition"]): r["next_offset"]
+        for r in rows
+        if r["topic"] is not None
+    }
+    return rows[0]["epoch"], stored
+
+
+def saving(projection: str, positions: Mapping[TopicPartition, int]) -> Write | None:
+    """The write that stores ``positions`` (None when there are none), to send alone
+    (``save``) or with the batch's other writes (projections/combined.py)."""
     if not positions:
-        return
+        return None
     tps = list(positions)
-    await conn.execute(
+    return Write(
         "INSERT INTO projection_offsets AS o (projection, topic, partition, next_offset) "
         "SELECT $1, t, p, n FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, n) "
         "ON CONFLICT (projection, topic, partition) "
         "DO UPDATE SET next_offset = EXCLUDED.next_offset, updated_at = now()",
-        projection,
-        [tp.topic for tp in tps],
-        [tp.partition for tp in tps],
-        [positions[tp] for tp in tps],
+        (
+            projection,
+            [tp.topic for tp in tps],
+            [tp.partition for tp in tps],
+            [positions[tp] for tp in tps],
+        ),
     )
+
+
+async def save(
+    conn: asyncpg.Connection, projection: str, positions: Mapping[TopicPartition, int]
+) -> None:
+    write = saving(projection, positions)
+    if write is not None:
+        await execute_all(conn, [write])
 
 
 async def forget(conn: asyncpg.Connection, projection: str) -> None:
