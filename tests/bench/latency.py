@@ -9,7 +9,9 @@ Two rates, two ways of watching:
 - 1,000/s: polling every item over HTTP would be a load of its own (~2-5k GET/s on
   the same cores), so one asyncpg connection asks the read model which of the
   still-pending ids exist, every POLL_DB_S; the latency is 202 -> the first poll
-  that saw the row (resolution: one poll interval plus one query).
+  that saw the row (resolution: one poll interval plus one query). The POSTs go
+  through a lean HTTP/1.1 client (tests/bench/loadgen.py): aiohttp's took a third
+  of a core at this rate, beside the processes it measures.
 
 Both finish in bounded time: whatever is still invisible DEADLINE_S after the last
 request is counted as such and left out of the percentiles.
@@ -23,6 +25,7 @@ of one machine, so the two add up to the total within a millisecond).
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections import Counter
@@ -39,6 +42,7 @@ from api.auth.cli import issue_token_from_settings
 from schemas.codec import decode
 from schemas.events import ItemEnqueued
 from tests.bench.harness import percentile, running, wait_http
+from tests.bench.loadgen import BenchHttpError, LeanClient
 from tests.processes import Child
 from wavestack.settings import Settings
 
@@ -82,19 +86,35 @@ class Run:
 async def _post(session: aiohttp.ClientSession, base: str, key: str, run: Run) -> uuid.UUID | None:
     try:
         async with session.post(
-            f"{base}/v1/queue",
-            json={"platform": "youtube", "title": f"latency {key}"},
-            headers={"Idempotency-Key": key},
+            f"{base}/v1/queue", json=_item(key), headers={"Idempotency-Key": key}
         ) as resp:
-            if resp.status != 202:
-                await resp.read()
-                run.refused[resp.status] += 1
-                return None
-            body: dict[str, Any] = await resp.json()
+            return _answered(run, resp.status, await resp.read())
     except (aiohttp.ClientError, TimeoutError):
         run.refused[0] += 1  # 0: no answer (connection error or over the deadline)
         return None
-    item_id = uuid.UUID(body["id"])
+
+
+async def _post_lean(client: LeanClient, key: str, run: Run, timeout: float) -> None:
+    body = json.dumps(_item(key)).encode()
+    try:
+        async with asyncio.timeout(timeout):
+            resp = await client.post_json("/v1/queue", body, {"Idempotency-Key": key})
+    except (OSError, asyncio.IncompleteReadError, BenchHttpError, TimeoutError):
+        run.refused[0] += 1
+        return
+    _answered(run, resp.status, resp.body)
+
+
+def _item(key: str) -> dict[str, str]:
+    return {"platform": "youtube", "title": f"latency {key}"}
+
+
+def _answered(run: Run, status: int, body: bytes) -> uuid.UUID | None:
+    """Records a POST's answer; the accepted item's id."""
+    if status != 202:
+        run.refused[status] += 1
+        return None
+    item_id = uuid.UUID(json.loads(body)["id"])
     run.accepted[item_id] = time.perf_counter()
     run.accepted_wall[item_id] = time.time()
     run.pending[item_id] = None
@@ -149,7 +169,6 @@ async def watch_db(
 ) -> Run:
     run = Run()
     headers = {"Authorization": f"Bearer {token}"}
-    connector = aiohttp.TCPConnector(limit=400)
     conn = await asyncpg.connect(settings.dsn, server_settings={"search_path": settings.db_schema})
     sending = True
 
@@ -176,15 +195,14 @@ async def watch_db(
             await asyncio.sleep(POLL_DB_S)
 
     poller = asyncio.create_task(poll())
+    host, port = base.removeprefix("http://").rsplit(":", 1)
     try:
         # The pipeline or the API may fall far behind: a request not answered by the
         # deadline counts as unanswered, and the run still ends.
-        timeout = aiohttp.ClientTimeout(total=seconds + DEADLINE_S)
-        session = aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout)
-        async with session:
+        async with LeanClient(host, int(port), headers) as client:
 
             async def one(n: int) -> None:
-                await _post(session, base, f"{run_id}-{n}", run)
+                await _post_lean(client, f"{run_id}-{n}", run, seconds + DEADLINE_S)
 
             tasks = await open_loop(rate, seconds, one, run)
             await asyncio.gather(*tasks)
