@@ -43,6 +43,9 @@ async def send_batched(
     async def hand_over(tp: TopicPartition) -> None:
         batch = open_batches.pop(tp)
         if batch.records:
+            # Closed, it leaves at once: an open batch lingers (linger_ms) for records
+            # that send() might still add, and nothing will.
+            batch.builder.close()
             sent = await producer.send_batch(batch.builder, tp.topic, partition=tp.partition)
             acks.append((batch.records, sent))
 
