@@ -8,13 +8,14 @@ Per batch (whatever the consumer has, up to ``MAX_BATCH`` commands):
    idempotent producer: one aggregate's events stay in sequence order);
 3. send each changed record once to the changelog, and wait;
 4. write the records and the changelog offsets to the local stores;
-5. commit the batch's offsets.
+5. commit the batch's offsets, while the next batch is fetched, decided and sent
+   (streams/decider/app.py; commits stay in order).
 
 Steps 2 and 3 hand the producer one record batch per partition
 (``streams.runtime.batches``), not one record at a time.
 
-One round trip per step, whatever the batch size. A crash anywhere before 5 leaves
-the batch uncommitted, so it is decided again: before 3 from the old state, to the
+One round trip per step, whatever the batch size. A crash anywhere before 5 lands
+leaves the batch uncommitted, so it is decided again: before 3 from the old state, to the
 same events, ids and sequences (``now`` is each command's ``occurred_at``); after 3
 from the stored decisions, whose envelopes are sent again byte for byte — they were
 confirmed in step 2 before the record that remembers them was written. Consumers

@@ -53,6 +53,7 @@ class DeciderProcess:
         self.stores = Stores(Path(settings.worker_data_dir) / ROLE / group_id(settings))
         self.decider = Decider(self.topics, self.stores, changelog_topic(settings))
         self.batch_lock = asyncio.Lock()
+        self._committing: asyncio.Task[None] | None = None
         self.stopping = asyncio.Event()
         self.ready = False
         self.consumer = group_member(settings, group_id(settings), ROLE, max_poll_records=MAX_BATCH)
@@ -77,6 +78,7 @@ class DeciderProcess:
                 fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
                 if fetched:
                     await self._decide(fetched)
+            await self._committed()  # the last batch's commit, before the clients stop
         finally:
             await self.close()
 
@@ -113,13 +115,27 @@ class DeciderProcess:
                 # streams/decider/agent.py), in order.
                 log.critical("send_lost_stopping", error=repr(exc))
                 os._exit(SEND_LOST_EXIT)
-            try:
-                await self.consumer.commit(batch.offsets)
-            except CommitFailedError:
-                # The group moved on (a rebalance): the new owner decides these again,
-                # from the state this batch left in the changelog.
-                log.warning("commit_failed_rebalanced", commands=batch.commands)
+            # Committed while the next batch is fetched, decided and sent: a crash before
+            # the commit lands decides this batch again from the changelog it wrote (the
+            # stored decisions, envelopes sent again byte for byte), whatever came after.
+            # Commits stay in order: each waits for the one before.
+            await self._committed()
+            self._committing = asyncio.create_task(self._commit(batch.offsets))
             metrics.BATCH_SIZE.observe(batch.commands)
+
+    async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        try:
+            await self.consumer.commit(offsets)
+        except CommitFailedError:
+            # The group moved on (a rebalance): the new owner decides these again,
+            # from the state this batch left in the changelog.
+            log.warning("commit_failed_rebalanced", partitions=len(offsets))
+
+    async def _committed(self) -> None:
+        """Waits for the last batch's commit (started, not awaited, by ``_decide``)."""
+        if self._committing is not None:
+            committing, self._committing = self._committing, None
+            await committing
 
     async def assigned(self, partitions: set[TopicPartition]) -> None:
         async with self.batch_lock:
@@ -135,6 +151,7 @@ class DeciderProcess:
     async def revoked(self, partitions: set[TopicPartition]) -> None:
         # Waits for the batch in progress to be committed before the partitions go.
         async with self.batch_lock:
+            await self._committed()
             for tp in partitions:
                 self.stores.close(tp.partition)
 

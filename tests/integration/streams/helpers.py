@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas.base import Command
 from schemas.codec import DecodeError, decode, encode, wrap
@@ -70,6 +71,25 @@ async def produce(
         await producer.flush()
     finally:
         await producer.stop()
+
+
+async def committed_and_ends(
+    settings: Settings, group: str, topic: str
+) -> tuple[dict[int, int], dict[int, int]]:
+    """A group's committed offsets on ``topic`` and the topic's end offsets, by partition."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+        tps = [TopicPartition(topic, p) for p in range(settings.topic_partitions)]
+        ends = await consumer.end_offsets(tps)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    done = {tp.partition: m.offset for tp, m in committed.items() if tp.topic == topic}
+    return done, {tp.partition: end for tp, end in ends.items()}
 
 
 async def send_commands(settings: Settings, envelopes: Sequence[Envelope]) -> None:

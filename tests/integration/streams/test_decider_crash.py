@@ -12,7 +12,14 @@ import pytest
 
 from schemas.commands import CancelItem, EnqueueItem
 from schemas.envelope import Envelope
-from tests.integration.streams.helpers import Stack, addressing, creating, send_commands
+from streams.decider.app import group_id
+from tests.integration.streams.helpers import (
+    Stack,
+    addressing,
+    committed_and_ends,
+    creating,
+    send_commands,
+)
 from wavestack.settings import Settings
 
 ITEMS = 240
@@ -114,3 +121,29 @@ async def test_a_decider_on_a_new_disk_restores_its_state_from_the_changelog(
     for item in retried:
         assert all(copy == outcomes[item.command_id][0] for copy in outcomes[item.command_id])
     assert len({e.id for e in stack.events.of_type("queue.ItemEnqueued")}) == len(items)
+
+
+async def test_a_worker_stopped_gracefully_has_committed_its_last_batch(
+    base_settings: Settings, tmp_path: Path
+) -> None:
+    """A clean stop leaves every decided batch committed (each batch's commit runs
+    while the next is decided; the stop waits for the last), so a restart decides
+    nothing twice."""
+    stack = await Stack.start(base_settings, tmp_path)
+    try:
+        tenant = f"graceful-{uuid.uuid4().hex[:6]}"
+        commands = [
+            creating(tenant, f"item-{i}", EnqueueItem(platform="x", title=f"Item {i}"))
+            for i in range(60)
+        ]
+        await send_commands(stack.settings, commands)
+        ids = {c.command_id for c in commands}
+        await stack.events.wait_until(lambda r: ids <= set(r.outcomes()))
+
+        assert await stack.decider.stop() == 0, stack.output()
+
+        topic = stack.settings.topics.commands
+        committed, ends = await committed_and_ends(stack.settings, group_id(stack.settings), topic)
+        assert committed == {p: end for p, end in ends.items() if end > 0}
+    finally:
+        await stack.stop()

@@ -6,12 +6,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.consumer import AIOKafkaConsumer
+from aiokafka import AIOKafkaProducer
 
 from streams.media.app import group_id
-from tests.integration.streams.helpers import Stack, send_commands
+from tests.integration.streams.helpers import Stack, committed_and_ends, send_commands
 from tests.integration.streams.media_support import (
     clip_end,
     first,
@@ -41,19 +39,7 @@ async def produce_foreign(settings: Settings, key: bytes, count: int) -> None:
 
 async def positions(settings: Settings) -> tuple[dict[int, int], dict[int, int]]:
     """The media group's committed offsets and the events topic's end offsets, by partition."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        committed = await admin.list_consumer_group_offsets(group_id(settings))
-        tps = [TopicPartition(settings.topics.events, p) for p in range(settings.topic_partitions)]
-        ends = await consumer.end_offsets(tps)
-    finally:
-        await consumer.stop()
-        await admin.close()
-    done = {tp.partition: m.offset for tp, m in committed.items() if tp.topic == tps[0].topic}
-    return done, {tp.partition: end for tp, end in ends.items()}
+    return await committed_and_ends(settings, group_id(settings), settings.topics.events)
 
 
 @pytest.mark.slow
