@@ -67,9 +67,13 @@ configure() {  # configure NODE: writes server.properties, formats the storage o
   java_cmd "$n"
   # One cluster id for all three nodes, made once and kept beside them.
   # (what `StorageTool random-uuid` prints: 16 random bytes, URL-safe base64, no padding,
-  # without paying a JVM start for it).
-  [ -s "$DIR/cluster-id" ] || head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$DIR/cluster-id"
-  "${JAVA[@]}" kafka.tools.StorageTool format -t "$(cat "$DIR/cluster-id")" \
+  # without paying a JVM start for it). Like Kafka's Uuid.randomUuid, never one that
+  # starts with '-': the tool's parser takes that for an option (and no node can have
+  # been formatted with such an id, so one left by an older script is replaced).
+  while [ ! -s "$DIR/cluster-id" ] || [ "$(head -c 1 "$DIR/cluster-id")" = "-" ]; do
+    head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=' >"$DIR/cluster-id"
+  done
+  "${JAVA[@]}" kafka.tools.StorageTool format --cluster-id="$(cat "$DIR/cluster-id")" \
     -c "$dir/server.properties" >"$dir/logs/format.log" 2>&1 \
     || { cat "$dir/logs/format.log" >&2; die "could not format node $n's storage"; }
 }
