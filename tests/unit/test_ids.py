@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -28,3 +32,24 @@ def test_the_ids_of_a_command_are_the_ones_they_always_were() -> None:
     assert ids.command_id_on("org-a", "k", aggregate) == uuid.uuid5(
         ids.NAMESPACE, f'command-on:["org-a", "{aggregate}", "k"]'
     )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"title": "Launch", "platform": "youtube", "n": 3, "ok": True, "none": None},
+        {"title": "événement ☃", "nested": {"b": [1, 2.5, "x"], "a": {}}},
+        {"when": datetime(2025, 3, 1, 12, 0, tzinfo=UTC), "id": uuid.UUID(int=7)},
+    ],
+)
+def test_a_fingerprint_is_sha256_of_the_canonical_json_it_always_was(data: dict[str, Any]) -> None:
+    # Pinned: stored fingerprints decide whether a retried request is the same one.
+    canonical = json.dumps(
+        {"type": "queue.EnqueueItem", "data": data},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    expected = hashlib.sha256(canonical.encode()).hexdigest()
+    assert ids.fingerprint("queue.EnqueueItem", data) == expected
