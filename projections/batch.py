@@ -80,9 +80,12 @@ class BatchWriter:
         async with conn.transaction():
             # The row lock orders this batch after any other writer of the projection
             # (a peer, a replay, a rebuild's swap) and tells us if one moved positions.
-            locked, stored = await positions.lock_and_load(conn, self.projection)
-            if locked != epoch:
+            if await positions.lock_epoch(conn, self.projection) != epoch:
                 raise EpochChanged
+            # A statement of its own: its snapshot is taken after the lock was granted,
+            # so it sees the positions a writer we waited for committed. (Read in the
+            # locking statement, they would come from before the wait.)
+            stored = await positions.load(conn, self.projection)
             moved: dict[TopicPartition, int] = {}
             todo: list[tuple[ConsumerRecord[bytes, bytes], Record]] = []
             for tp, records in batch.items():

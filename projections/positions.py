@@ -52,25 +52,6 @@ async def load(conn: asyncpg.Connection, projection: str) -> Positions:
     return {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-async def lock_and_load(conn: asyncpg.Connection, projection: str) -> tuple[int | None, Positions]:
-    """``lock_epoch`` and ``load`` in one round trip (the live projector's every batch):
-    the epoch (None if the state row is gone) and the positions, read under the lock."""
-    rows = await conn.fetch(
-        "SELECT s.epoch, o.topic, o.partition, o.next_offset FROM projection_state s"
-        " LEFT JOIN projection_offsets o ON o.projection = s.projection"
-        " WHERE s.projection = $1 FOR UPDATE OF s",
-        projection,
-    )
-    if not rows:
-        return None, {}
-    stored = {
-        TopicPartition(r["topic"], r["partition"]): r["next_offset"]
-        for r in rows
-        if r["topic"] is not None
-    }
-    return rows[0]["epoch"], stored
-
-
 def saving(projection: str, positions: Mapping[TopicPartition, int]) -> Write | None:
     """The write that stores ``positions`` (None when there are none), to send alone
     (``save``) or with the batch's other writes (projections/combined.py)."""
