@@ -18,6 +18,7 @@ from aiokafka.structs import ConsumerRecord
 
 from projections import positions
 from projections.apply import POISON_ERRORS, Poison, apply_all, apply_one, parse, verdict
+from projections.combined import execute_all
 from projections.deadletter import DeadLetters, source_of
 from projections.handlers.audit import LogPosition
 from projections.merge import Record, TopicKind
@@ -108,8 +109,7 @@ class BatchWriter:
             if not guarded:
                 # The positions go in the same statement as the rows (one round trip).
                 at = [_at(record) for record, _ in todo]
-                also = [saving] if saving is not None else []
-                await apply_all(conn, [r for _, r in todo], at, also)
+                await apply_all(conn, [r for _, r in todo], at, saving)
             for record, (kind, message) in todo:
                 result = await apply_one(conn, (kind, message), _at(record)) if guarded else None
                 if isinstance(result, Poison):
@@ -120,7 +120,7 @@ class BatchWriter:
                 else:
                     self._count(done, tally, kind, result or verdict(kind, message))
             if guarded:
-                await positions.save(conn, self.projection, moved)
+                await execute_all(conn, saving)
             # In the DLQ before the commit that moves past them: nothing is ever lost.
             for record, reason, ids in letters:
                 self.log.warning(

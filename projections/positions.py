@@ -52,13 +52,13 @@ async def load(conn: asyncpg.Connection, projection: str) -> Positions:
     return {TopicPartition(r["topic"], r["partition"]): r["next_offset"] for r in rows}
 
 
-def saving(projection: str, positions: Mapping[TopicPartition, int]) -> Write | None:
-    """The write that stores ``positions`` (None when there are none), to send alone
+def saving(projection: str, positions: Mapping[TopicPartition, int]) -> list[Write]:
+    """The write that stores ``positions`` (none when there are none), to send alone
     (``save``) or with the batch's other writes (projections/combined.py)."""
     if not positions:
-        return None
+        return []
     tps = list(positions)
-    return Write(
+    write = Write(
         "INSERT INTO projection_offsets AS o (projection, topic, partition, next_offset) "
         "SELECT $1, t, p, n FROM unnest($2::text[], $3::int[], $4::bigint[]) AS u(t, p, n) "
         "ON CONFLICT (projection, topic, partition) "
@@ -70,14 +70,13 @@ def saving(projection: str, positions: Mapping[TopicPartition, int]) -> Write | 
             [positions[tp] for tp in tps],
         ),
     )
+    return [write]
 
 
 async def save(
     conn: asyncpg.Connection, projection: str, positions: Mapping[TopicPartition, int]
 ) -> None:
-    write = saving(projection, positions)
-    if write is not None:
-        await execute_all(conn, [write])
+    await execute_all(conn, saving(projection, positions))
 
 
 async def forget(conn: asyncpg.Connection, projection: str) -> None:
