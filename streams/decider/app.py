@@ -78,7 +78,6 @@ class DeciderProcess:
                 fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
                 if fetched:
                     await self._decide(fetched)
-            await self._committed()  # the last batch's commit, before the clients stop
         finally:
             await self.close()
 
@@ -88,6 +87,10 @@ class DeciderProcess:
         Without a LeaveGroup under static membership: a restart takes the same
         partitions back; a process that stays down loses them at session expiry.
         """
+        try:
+            await self._committed()  # the last batch's, before the clients stop
+        except Exception as exc:  # uncommitted, so decided again: nothing is lost
+            log.warning("commit_unfinished_at_stop", error=repr(exc))
         await stop_clients(self.consumer, self.restorer, self.producer)
         self.stores.close_all()
 
