@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-import asyncpg
 import structlog
 from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
@@ -69,39 +68,6 @@ async def test_a_batch_that_waited_for_the_lock_skips_what_the_holder_committed(
         assert (stats.skipped, stats.applied) == (50, 0)
         assert await positions.load(waiter, PROJECTION) == {tp: 150}
         assert await waiter.fetchval("SELECT count(*) FROM queue_items") == 0
-    finally:
-        await holder.close()
-        await waiter.close()
-
-
-async def test_positions_read_in_the_locking_statement_would_be_stale(settings: Settings) -> None:
-    """Why the fence and the positions are two statements (docs/decisions.md): the same
-    wait, read in one statement, returns the positions from before the holder's commit."""
-    tp = TopicPartition(settings.topics.events, 0)
-    holder = await connect(settings.dsn, settings.db_schema, purpose="test-fence-holder")
-    waiter: asyncpg.Connection = await connect(
-        settings.dsn, settings.db_schema, purpose="test-fence-waiter"
-    )
-    try:
-        await positions.ensure_state(holder, PROJECTION)
-        await positions.save(holder, PROJECTION, {tp: 100})
-        held = holder.transaction()
-        await held.start()
-        await positions.lock_epoch(holder, PROJECTION)
-        one_statement = waiter.fetch(
-            "SELECT o.next_offset FROM projection_state s"
-            " JOIN projection_offsets o ON o.projection = s.projection"
-            " WHERE s.projection = $1 FOR UPDATE OF s",
-            PROJECTION,
-        )
-        reading = asyncio.create_task(one_statement)
-        await asyncio.sleep(0.5)
-        await positions.save(holder, PROJECTION, {tp: 150})
-        await held.commit()
-
-        rows = await asyncio.wait_for(reading, 10)
-
-        assert [r["next_offset"] for r in rows] == [100]
     finally:
         await holder.close()
         await waiter.close()
