@@ -181,12 +181,16 @@ class Timeline:
     times: dict[tuple[str, int], list[float]] = field(default_factory=dict)
     offsets: dict[tuple[str, int], list[int]] = field(default_factory=dict)
 
-    def saw(self, at: float, positions: dict[tuple[str, int], int]) -> None:
+    def saw(self, at: float, positions: dict[tuple[str, int], int]) -> bool:
+        """Records a poll; whether any position moved since the last one."""
+        moved = False
         for tp, next_offset in positions.items():
             offsets = self.offsets.setdefault(tp, [])
             if not offsets or offsets[-1] != next_offset:
                 offsets.append(next_offset)
                 self.times.setdefault(tp, []).append(at)
+                moved = True
+        return moved
 
     def past(self, tp: tuple[str, int], offset: int) -> float | None:
         """When the poller first saw the projection past ``offset`` (None: never)."""
@@ -226,9 +230,7 @@ async def watch_positions(
                 deadline = time.perf_counter() + DEADLINE_S
             rows = await conn.fetch(POSITIONS, PROJECTION)
             seen = time.perf_counter()
-            before = sum(len(o) for o in timeline.offsets.values())
-            timeline.saw(seen, {(r["topic"], r["partition"]): r["next_offset"] for r in rows})
-            if sum(len(o) for o in timeline.offsets.values()) != before:
+            if timeline.saw(seen, {(r["topic"], r["partition"]): r["next_offset"] for r in rows}):
                 moved = seen
             elif not sending and seen - moved > QUIET_S:
                 return  # the projection stopped moving: the pipeline has drained
