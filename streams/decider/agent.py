@@ -4,30 +4,39 @@ Per batch (whatever the consumer has, up to ``MAX_BATCH`` commands):
 
 1. decide every command in log order, each against the state the previous one left
    (records kept parsed in memory, read from the partition's store on a miss);
-2. send every event and outcome, and wait until Kafka has them all (acks=all,
-   idempotent producer: one aggregate's events stay in sequence order);
-3. send each changed record once to the changelog, and wait;
-4. write the records and the changelog offsets to the local stores;
-5. commit the batch's offsets, while the next batch is fetched, decided and sent
+2. send every event and outcome (acks=all, idempotent producer: one aggregate's
+   events stay in sequence order) and each changed record once to the changelog,
+   together, and wait until Kafka has them all;
+3. write the records and the changelog offsets to the local stores;
+4. commit the batch's offsets, while the next batch is fetched, decided and sent
    (streams/decider/app.py; commits stay in order).
 
-Steps 2 and 3 hand the producer one record batch per partition
+Step 2 hands the producer one record batch per partition
 (``streams.runtime.batches``), not one record at a time.
 
-One round trip per step, whatever the batch size. A crash anywhere before 5 lands
-leaves the batch uncommitted, so it is decided again: before 3 from the old state, to the
-same events, ids and sequences (``now`` is each command's ``occurred_at``); after 3
-from the stored decisions, whose envelopes are sent again byte for byte — they were
-confirmed in step 2 before the record that remembers them was written. Consumers
-drop the copies by event id (docs/architecture.md, "Decider").
+One round trip per step, whatever the batch size. A crash anywhere before 4 lands
+leaves the batch uncommitted, so it is decided again: from the old state if its
+changelog records did not land, to the same events, ids and sequences (``now`` is
+each command's ``occurred_at``); from the stored decisions if they did, whose
+envelopes are sent again byte for byte. Consumers drop the copies by event id
+(docs/architecture.md, "Decider").
+
+That the changelog may land before the events is safe only while each record it
+carries still holds the envelopes of every decision this batch took on it: a record
+trims old envelopes (streams/decider/record.py), and a redelivery answered from a
+trimmed decision would re-send nothing. A batch where a record trimmed one of its
+own decisions (more than ``RECENT_DECISIONS`` commands on one aggregate, or events
+over the envelope budget) sends its events first, waits, then its changelog.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 import structlog
@@ -93,6 +102,18 @@ class Batch:
     commands: int = 0
     # Commands by (kind, outcome), for the commands counter.
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # Decisions this batch took, by (partition, aggregate id): the newest entries of
+    # that aggregate's record.
+    decided: Counter[tuple[int, str]] = field(default_factory=Counter)
+
+    def replayable(self) -> bool:
+        """Whether every record to write still holds the envelopes of every decision
+        this batch took on it, so its changelog may land before its events."""
+        for (partition, key), count in self.decided.items():
+            newest = reversed(self.changed[partition][key].decisions.values())
+            if any(decision.envelopes is None for decision in islice(newest, count)):
+                return False
+        return True
 
 
 class Decider:
@@ -144,6 +165,7 @@ class Decider:
         batch.outgoing.extend(outgoing)
         if result.record is not None:
             pending[key] = result.record
+            batch.decided[message.partition, key] += 1
         batch.counts[result.kind, result.outcome or "none"] += 1
         if result.kind == "conflict":
             command_id = str(command.command_id)
@@ -159,8 +181,7 @@ class Decider:
         return batch
 
     async def apply(self, producer: AIOKafkaProducer, batch: Batch) -> None:
-        """Steps 2-4 of the module docstring: events, then changelog, then local stores."""
-        await send_batched(producer, batch.outgoing)
+        """Steps 2-3 of the module docstring: events and changelog, then local stores."""
         serialized = {
             partition: {key: dump_record(record) for key, record in records.items()}
             for partition, records in batch.changed.items()
@@ -171,7 +192,14 @@ class Decider:
             for partition, values in serialized.items()
             for key, value in values.items()
         ]
-        reached = await send_batched(producer, changelog)
+        if batch.replayable():
+            # One round trip for both: the broker writes them side by side.
+            _, reached = await asyncio.gather(
+                send_batched(producer, batch.outgoing), send_batched(producer, changelog)
+            )
+        else:
+            await send_batched(producer, batch.outgoing)
+            reached = await send_batched(producer, changelog)
         for partition, values in serialized.items():
             offset = reached.get(TopicPartition(self.changelog, partition))
             self.stores.write(partition, values, batch.changed[partition], offset)

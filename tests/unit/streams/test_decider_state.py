@@ -10,7 +10,7 @@ from schemas.codec import decode, encode, read
 from schemas.commands import CancelItem, EnqueueItem
 from streams.decider.agent import Decider, Record
 from streams.decider.handle import handle
-from streams.decider.record import load_record
+from streams.decider.record import RECENT_DECISIONS, dump_record, load_record
 from streams.decider.state import Stores
 from streams.decider.store import PartitionStore, aggregate_of, changelog_key
 from tests.unit.streams.test_decider_handle import addressing, creating
@@ -97,3 +97,57 @@ def test_stores_write_through_to_disk_and_to_the_parsed_copy(tmp_path: Path) -> 
     assert reopened.get(2, key) == batch.changed[2][key]
     # Values faust's JSON codec wrote (other spacing) read back the same.
     assert load_record(json.dumps(json.loads(values[key])).encode()) == batch.changed[2][key]
+
+
+def test_a_batch_may_write_its_changelog_beside_its_events_while_its_records_keep_them(
+    tmp_path: Path,
+) -> None:
+    stores = Stores(tmp_path)
+    stores.open(0)
+    decider = Decider(TOPICS, stores, "c")
+    enqueue = creating("org-a", "k3", EnqueueItem(platform="x", title="T"))
+    key = str(enqueue.aggregate_id).encode()
+    cancels = [addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(3)]
+    few = [record(0, n, encode(e), key) for n, e in enumerate([enqueue, *cancels])]
+    assert decider.decide_batch(few).replayable()
+
+
+def test_a_batch_whose_record_trimmed_one_of_its_own_decisions_sends_events_first(
+    tmp_path: Path,
+) -> None:
+    stores = Stores(tmp_path)
+    stores.open(0)
+    decider = Decider(TOPICS, stores, "c")
+    enqueue = creating("org-a", "k4", EnqueueItem(platform="x", title="T"))
+    key = str(enqueue.aggregate_id).encode()
+    # One command more than a record keeps the envelopes of: the first one's are gone
+    # from the record this batch would write, so a redelivery could not re-send them.
+    cancels = [
+        addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(RECENT_DECISIONS)
+    ]
+    many = [record(0, n, encode(e), key) for n, e in enumerate([enqueue, *cancels])]
+    batch = decider.decide_batch(many)
+    (stored,) = batch.changed[0].values()
+    assert next(iter(stored.decisions.values())).envelopes is None
+    assert not batch.replayable()
+
+
+def test_trimming_a_decision_of_an_earlier_batch_does_not_hold_the_changelog_back(
+    tmp_path: Path,
+) -> None:
+    stores = Stores(tmp_path)
+    stores.open(0)
+    decider = Decider(TOPICS, stores, "c")
+    enqueue = creating("org-a", "k5", EnqueueItem(platform="x", title="T"))
+    key = str(enqueue.aggregate_id)
+    cancels = [
+        addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(RECENT_DECISIONS)
+    ]
+    many = [record(0, n, encode(e), key.encode()) for n, e in enumerate([enqueue, *cancels])]
+    first = decider.decide_batch(many[:20])
+    stores.write(0, {key: dump_record(first.changed[0][key])}, first.changed[0], None)
+    second = decider.decide_batch(many[20:])
+    # The enqueue's envelopes are trimmed now, but it was decided (and its events
+    # confirmed) by the first batch: the second may still write both at once.
+    assert next(iter(second.changed[0][key].decisions.values())).envelopes is None
+    assert second.replayable()
