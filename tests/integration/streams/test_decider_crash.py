@@ -6,13 +6,20 @@ import asyncio
 import shutil
 import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from schemas.codec import encode, read
 from schemas.commands import CancelItem, EnqueueItem
 from schemas.envelope import Envelope
-from streams.decider.app import group_id
+from schemas.partitioning import partition_for
+from streams.decider.app import changelog_topic, group_id
+from streams.decider.handle import handle
+from streams.decider.record import dump_record
+from streams.decider.store import changelog_key
 from tests.integration.streams.helpers import (
     Stack,
     addressing,
@@ -147,3 +154,49 @@ async def test_a_worker_stopped_gracefully_has_committed_its_last_batch(
         assert committed == {p: end for p, end in ends.items() if end > 0}
     finally:
         await stack.stop()
+
+
+async def test_a_changelog_record_that_landed_before_its_events_sends_them_on_redelivery(
+    base_settings: Settings, tmp_path: Path
+) -> None:
+    """A batch's events and changelog go to Kafka together, so a crash can leave the
+    changelog written and the events not. The redelivered command then finds its
+    decision in the restored record and sends the stored envelopes, byte for byte."""
+    stack = await Stack.start(base_settings, tmp_path)
+    try:
+        tenant = f"early-{uuid.uuid4().hex[:6]}"
+        command = creating(tenant, "item", EnqueueItem(platform="x", title="Early"))
+        # The stored decision as an earlier copy of the command got it (the same ids and
+        # body, another time): a decider that decided afresh would write other bytes.
+        earlier = command.model_copy(update={"occurred_at": command.occurred_at - timedelta(1)})
+        decided = handle(read(encode(earlier)), None)
+        assert decided.record is not None
+        assert decided.values != handle(read(encode(command)), None).values
+        await stack.decider.stop()
+        # What the crashed batch left: its changelog record, its command uncommitted.
+        key = str(command.aggregate_id).encode()
+        every = list(range(stack.settings.topic_partitions))
+        partition = partition_for(key, every, every)
+        producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                changelog_topic(stack.settings),
+                dump_record(decided.record),
+                key=changelog_key(str(command.aggregate_id)),
+                partition=partition,
+            )
+        finally:
+            await producer.stop()
+        await send_commands(stack.settings, [command])
+        await stack.decider.restart()
+        await stack.events.wait_until(lambda r: command.command_id in r.outcomes(), 60)
+        await asyncio.sleep(0.5)
+    finally:
+        assert await stack.stop() == 0, stack.output()
+    sent = [
+        r.value
+        for r in stack.events.records
+        if r.envelope and r.envelope.command_id == command.command_id
+    ]
+    assert sent == list(decided.values)
