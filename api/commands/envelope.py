@@ -49,7 +49,9 @@ def idempotency_key(request: web.Request, *, required: bool) -> str | None:
         if required:
             raise _bad_header(IDEMPOTENCY_HEADER, "this command needs an Idempotency-Key header")
         return None
-    if not 1 <= len(key) <= MAX_KEY_CHARS or not all(0x21 <= ord(c) <= 0x7E for c in key):
+    # Visible ASCII is 0x21-0x7E: printable ASCII (0x20-0x7E) without the space.
+    visible = key.isascii() and key.isprintable() and " " not in key
+    if not 1 <= len(key) <= MAX_KEY_CHARS or not visible:
         raise _bad_header(IDEMPOTENCY_HEADER, "use 1-255 visible ASCII characters")
     return key
 

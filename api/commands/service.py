@@ -129,8 +129,15 @@ async def creation_pending(
 
 
 def accepted(resource: str, aggregate_id: uuid.UUID, command_id: uuid.UUID) -> web.Response:
-    return web.json_response(
-        {"id": str(aggregate_id), "command_id": str(command_id), "status": "accepted"},
+    # Written out rather than by json.dumps (half the cost of the answer, on every
+    # command): a UUID's text needs no escaping.
+    body = b'{"id": "%s", "command_id": "%s", "status": "accepted"}' % (
+        str(aggregate_id).encode(),
+        str(command_id).encode(),
+    )
+    return web.Response(
+        body=body,
         status=202,
+        content_type="application/json",
         headers={"Location": f"/v1/{resource}/{aggregate_id}"},
     )
