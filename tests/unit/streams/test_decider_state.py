@@ -99,51 +99,42 @@ def test_stores_write_through_to_disk_and_to_the_parsed_copy(tmp_path: Path) -> 
     assert load_record(json.dumps(json.loads(values[key])).encode()) == batch.changed[2][key]
 
 
+def one_item_and_cancels(tmp_path: Path, cancels: int) -> tuple[Decider, Stores, str, list[Record]]:
+    """A decider on partition 0, and an enqueue followed by ``cancels`` cancels of it."""
+    stores = Stores(tmp_path)
+    stores.open(0)
+    enqueue = creating("org-a", "item", EnqueueItem(platform="x", title="T"))
+    key = str(enqueue.aggregate_id)
+    commands = [
+        enqueue,
+        *(addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(cancels)),
+    ]
+    records = [record(0, n, encode(c), key.encode()) for n, c in enumerate(commands)]
+    return Decider(TOPICS, stores, "c"), stores, key, records
+
+
 def test_a_batch_may_write_its_changelog_beside_its_events_while_its_records_keep_them(
     tmp_path: Path,
 ) -> None:
-    stores = Stores(tmp_path)
-    stores.open(0)
-    decider = Decider(TOPICS, stores, "c")
-    enqueue = creating("org-a", "k3", EnqueueItem(platform="x", title="T"))
-    key = str(enqueue.aggregate_id).encode()
-    cancels = [addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(3)]
-    few = [record(0, n, encode(e), key) for n, e in enumerate([enqueue, *cancels])]
+    decider, _, _, few = one_item_and_cancels(tmp_path, 3)
     assert decider.decide_batch(few).replayable()
 
 
 def test_a_batch_whose_record_trimmed_one_of_its_own_decisions_sends_events_first(
     tmp_path: Path,
 ) -> None:
-    stores = Stores(tmp_path)
-    stores.open(0)
-    decider = Decider(TOPICS, stores, "c")
-    enqueue = creating("org-a", "k4", EnqueueItem(platform="x", title="T"))
-    key = str(enqueue.aggregate_id).encode()
     # One command more than a record keeps the envelopes of: the first one's are gone
     # from the record this batch would write, so a redelivery could not re-send them.
-    cancels = [
-        addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(RECENT_DECISIONS)
-    ]
-    many = [record(0, n, encode(e), key) for n, e in enumerate([enqueue, *cancels])]
+    decider, _, key, many = one_item_and_cancels(tmp_path, RECENT_DECISIONS)
     batch = decider.decide_batch(many)
-    (stored,) = batch.changed[0].values()
-    assert next(iter(stored.decisions.values())).envelopes is None
+    assert next(iter(batch.changed[0][key].decisions.values())).envelopes is None
     assert not batch.replayable()
 
 
 def test_trimming_a_decision_of_an_earlier_batch_does_not_hold_the_changelog_back(
     tmp_path: Path,
 ) -> None:
-    stores = Stores(tmp_path)
-    stores.open(0)
-    decider = Decider(TOPICS, stores, "c")
-    enqueue = creating("org-a", "k5", EnqueueItem(platform="x", title="T"))
-    key = str(enqueue.aggregate_id)
-    cancels = [
-        addressing("org-a", enqueue.aggregate_id, CancelItem()) for _ in range(RECENT_DECISIONS)
-    ]
-    many = [record(0, n, encode(e), key.encode()) for n, e in enumerate([enqueue, *cancels])]
+    decider, stores, key, many = one_item_and_cancels(tmp_path, RECENT_DECISIONS)
     first = decider.decide_batch(many[:20])
     stores.write(0, {key: dump_record(first.changed[0][key])}, first.changed[0], None)
     second = decider.decide_batch(many[20:])
