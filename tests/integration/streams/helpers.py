@@ -57,17 +57,21 @@ def _envelope(
 
 
 async def produce(
-    settings: Settings, messages: Sequence[tuple[bytes | None, bytes]], topic: str | None = None
+    settings: Settings,
+    messages: Sequence[tuple[bytes | None, bytes]],
+    topic: str | None = None,
+    partition: int | None = None,
 ) -> None:
     """Produces (key, value) pairs to ``topic`` (the commands topic by default), in
-    order, acks=all."""
+    order, acks=all; to ``partition`` if given, else where the key hashes."""
     producer = AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True
     )
     await producer.start()
     try:
         for key, value in messages:
-            await producer.send(topic or settings.topics.commands, value, key=key)
+            target = topic or settings.topics.commands
+            await producer.send(target, value, key=key, partition=partition)
         await producer.flush()
     finally:
         await producer.stop()

@@ -10,7 +10,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
 from schemas.codec import encode, read
 from schemas.commands import CancelItem, EnqueueItem
@@ -25,6 +24,7 @@ from tests.integration.streams.helpers import (
     addressing,
     committed_and_ends,
     creating,
+    produce,
     send_commands,
 )
 from wavestack.settings import Settings
@@ -173,21 +173,12 @@ async def test_a_changelog_record_that_landed_before_its_events_sends_them_on_re
         assert decided.record is not None
         assert decided.values != handle(read(encode(command)), None).values
         await stack.decider.stop()
-        # What the crashed batch left: its changelog record, its command uncommitted.
-        key = str(command.aggregate_id).encode()
+        # What the crashed batch left: its changelog record (in the partition of the
+        # command, not where its own key hashes), its command uncommitted.
         every = list(range(stack.settings.topic_partitions))
-        partition = partition_for(key, every, every)
-        producer = AIOKafkaProducer(bootstrap_servers=stack.settings.kafka_bootstrap)
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                changelog_topic(stack.settings),
-                dump_record(decided.record),
-                key=changelog_key(str(command.aggregate_id)),
-                partition=partition,
-            )
-        finally:
-            await producer.stop()
+        partition = partition_for(str(command.aggregate_id).encode(), every, every)
+        record = (changelog_key(str(command.aggregate_id)), dump_record(decided.record))
+        await produce(stack.settings, [record], changelog_topic(stack.settings), partition)
         await send_commands(stack.settings, [command])
         await stack.decider.restart()
         await stack.events.wait_until(lambda r: command.command_id in r.outcomes(), 60)
