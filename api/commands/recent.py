@@ -19,7 +19,7 @@ from datetime import datetime
 DEFAULT_CAPACITY = 10_000
 
 
-@dataclass(frozen=True, slots=True)  # slots: built on every command, half the cost
+@dataclass(frozen=True)
 class AcceptedCommand:
     command_id: uuid.UUID
     org_id: str
