@@ -8,8 +8,8 @@ Per batch (whatever the consumer has, up to ``MAX_BATCH`` commands):
    events stay in sequence order) and each changed record once to the changelog,
    together, and wait until Kafka has them all;
 3. write the records and the changelog offsets to the local stores;
-4. commit the batch's offsets, while the next batch is fetched, decided and sent
-   (streams/decider/app.py; commits stay in order).
+4. commit the offsets, while the next batches are fetched, decided and sent (at most
+   every ``COMMIT_INTERVAL_S``, streams/decider/app.py; commits stay in order).
 
 Step 2 hands the producer one record batch per partition
 (``streams.runtime.batches``), not one record at a time.

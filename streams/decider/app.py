@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,12 @@ from streams.runtime.process import Rebalance, run_until_signalled
 ROLE = "decider"
 READY_MESSAGE = "Worker ready"
 LINGER_MS = 2
+# Offsets are committed at most this often, or once a batch's worth of commands waits
+# (Kafka Streams' commit.interval.ms under exactly-once is 100 ms too). Under a steady
+# load a batch holds a few commands, and a commit per batch was a tenth of the
+# decider's CPU and as many offset writes for the broker. A crash redelivers what was
+# not committed, and the stored decisions answer it (streams/decider/agent.py).
+COMMIT_INTERVAL_S = 0.1
 
 log = structlog.get_logger("streams.decider")
 
@@ -54,6 +61,10 @@ class DeciderProcess:
         self.decider = Decider(self.topics, self.stores, changelog_topic(settings))
         self.batch_lock = asyncio.Lock()
         self._committing: asyncio.Task[None] | None = None
+        # Decided and sent, not committed yet: next offset per partition, and how many.
+        self._uncommitted: dict[TopicPartition, int] = {}
+        self._uncommitted_commands = 0
+        self._last_commit = time.monotonic()
         self.stopping = asyncio.Event()
         self.ready = False
         self.consumer = group_member(settings, group_id(settings), ROLE, max_poll_records=MAX_BATCH)
@@ -75,9 +86,13 @@ class DeciderProcess:
         log.info("decider_started", group=group_id(self.settings))
         try:
             while not self.stopping.is_set():
-                fetched = await self.consumer.getmany(timeout_ms=200, max_records=MAX_BATCH)
+                waiting = 1000 * COMMIT_INTERVAL_S if self._uncommitted else 200
+                fetched = await self.consumer.getmany(timeout_ms=waiting, max_records=MAX_BATCH)
                 if fetched:
                     await self._decide(fetched)
+                else:
+                    async with self.batch_lock:
+                        await self._commit_pending()  # idle: nothing to wait for
         finally:
             await self.close()
 
@@ -88,7 +103,9 @@ class DeciderProcess:
         partitions back; a process that stays down loses them at session expiry.
         """
         try:
-            await self._committed()  # the last batch's, before the clients stop
+            async with self.batch_lock:
+                await self._commit_pending()  # before the clients stop
+                await self._committed()
         except Exception as exc:  # uncommitted, so decided again: nothing is lost
             log.warning("commit_unfinished_at_stop", error=repr(exc))
         await stop_clients(self.consumer, self.restorer, self.producer)
@@ -118,13 +135,29 @@ class DeciderProcess:
                 # streams/decider/agent.py), in order.
                 log.critical("send_lost_stopping", error=repr(exc))
                 os._exit(SEND_LOST_EXIT)
-            # Committed while the next batch is fetched, decided and sent: a crash before
-            # the commit lands decides this batch again from the changelog it wrote (the
-            # stored decisions, envelopes sent again byte for byte), whatever came after.
-            # Commits stay in order: each waits for the one before.
-            await self._committed()
-            self._committing = asyncio.create_task(self._commit(batch.offsets))
+            self._uncommitted.update(batch.offsets)
+            self._uncommitted_commands += batch.commands
+            interval_over = time.monotonic() - self._last_commit >= COMMIT_INTERVAL_S
+            if interval_over or self._uncommitted_commands >= MAX_BATCH:
+                await self._commit_pending()
             metrics.BATCH_SIZE.observe(batch.commands)
+
+    async def _commit_pending(self) -> None:
+        """Starts committing what was decided since the last commit (the caller holds
+        ``batch_lock``).
+
+        Committed while the next batches are fetched, decided and sent: a crash before
+        the commit lands decides them again from the changelog they wrote (the stored
+        decisions, envelopes sent again byte for byte), whatever came after. Commits
+        stay in order: each waits for the one before.
+        """
+        if not self._uncommitted:
+            return
+        await self._committed()
+        offsets, self._uncommitted = self._uncommitted, {}
+        self._uncommitted_commands = 0
+        self._last_commit = time.monotonic()
+        self._committing = asyncio.create_task(self._commit(offsets))
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:
@@ -152,8 +185,9 @@ class DeciderProcess:
             log.warning(READY_MESSAGE, partitions=sorted(tp.partition for tp in partitions))
 
     async def revoked(self, partitions: set[TopicPartition]) -> None:
-        # Waits for the batch in progress to be committed before the partitions go.
+        # Commits what was decided, and waits for it, before the partitions go.
         async with self.batch_lock:
+            await self._commit_pending()
             await self._committed()
             for tp in partitions:
                 self.stores.close(tp.partition)
