@@ -19,6 +19,15 @@ def projection_topics(topics: Topics) -> list[str]:
 # instead of aiokafka's 1 MiB, so the broker round trips stay out of the way.
 BULK_FETCH_BYTES = 8 * 1024 * 1024
 
+# The broker holds a fetch until this much is there or the wait is over. With
+# aiokafka's default (answer at once) a steady load arrives a few records per fetch,
+# and each became a transaction of six round trips: at 2,000 commands/s the
+# projector's PostgreSQL backend took ~40 % of a core. Waiting up to 20 ms (~120 records
+# a batch at that rate) took it to ~22 % for more commands; it adds ~20 ms to decided -> visible
+# (docs/performance.md, eighth run). A backlog fills the bytes at once: no wait.
+FETCH_MIN_BYTES = 256 * 1024
+FETCH_MAX_WAIT_MS = 20
+
 
 def new_consumer(
     kafka: KafkaConnection | str,
@@ -43,6 +52,8 @@ def new_consumer(
         session_timeout_ms=session_timeout_ms,
         request_timeout_ms=15000,
         max_partition_fetch_bytes=partition_fetch_bytes,
+        fetch_min_bytes=FETCH_MIN_BYTES,
+        fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
     )
 
 

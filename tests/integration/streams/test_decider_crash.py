@@ -133,9 +133,9 @@ async def test_a_decider_on_a_new_disk_restores_its_state_from_the_changelog(
 async def test_a_worker_stopped_gracefully_has_committed_its_last_batch(
     base_settings: Settings, tmp_path: Path
 ) -> None:
-    """A clean stop leaves every decided batch committed (each batch's commit runs
-    while the next is decided; the stop waits for the last), so a restart decides
-    nothing twice."""
+    """A clean stop leaves every decided batch committed (commits run while the next
+    batches are decided; the stop commits what is left and waits), so a restart
+    decides nothing twice."""
     stack = await Stack.start(base_settings, tmp_path)
     try:
         tenant = f"graceful-{uuid.uuid4().hex[:6]}"
@@ -152,6 +152,38 @@ async def test_a_worker_stopped_gracefully_has_committed_its_last_batch(
         topic = stack.settings.topics.commands
         committed, ends = await committed_and_ends(stack.settings, group_id(stack.settings), topic)
         assert committed == {p: end for p, end in ends.items() if end > 0}
+    finally:
+        await stack.stop()
+
+
+async def test_a_running_worker_commits_what_it_decided_once_the_commands_stop(
+    base_settings: Settings, tmp_path: Path
+) -> None:
+    """Offsets are committed while the worker runs (at most every COMMIT_INTERVAL_S),
+    everything decided within a few seconds of the last command, with no stop."""
+    stack = await Stack.start(base_settings, tmp_path)
+    try:
+        tenant = f"idle-{uuid.uuid4().hex[:6]}"
+        commands = [
+            creating(tenant, f"item-{i}", EnqueueItem(platform="x", title=f"Item {i}"))
+            for i in range(30)
+        ]
+        await send_commands(stack.settings, commands[:1])
+        first = commands[0].command_id
+        await stack.events.wait_until(lambda r: first in r.outcomes())
+        await send_commands(stack.settings, commands[1:])
+        ids = {c.command_id for c in commands}
+        await stack.events.wait_until(lambda r: ids <= set(r.outcomes()))
+
+        topic = stack.settings.topics.commands
+        group = group_id(stack.settings)
+        for _ in range(50):
+            committed, ends = await committed_and_ends(stack.settings, group, topic)
+            if committed == {p: end for p, end in ends.items() if end > 0}:
+                break
+            await asyncio.sleep(0.1)
+        assert committed == {p: end for p, end in ends.items() if end > 0}
+        assert stack.decider.proc is not None and stack.decider.proc.returncode is None
     finally:
         await stack.stop()
 
